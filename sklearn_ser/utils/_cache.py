@@ -1,0 +1,159 @@
+"""Content-addressed on-disk cache for per-item features.
+
+A :class:`FeatureCache` stores one ``.npy`` file per input item under a folder
+named after the producing transformer and a digest of its parameters::
+
+    <location>/sklearn_ser/<namespace>/<params-digest>/<input-digest>.npy
+
+The input digest is computed from the *content* of a file (not its path or
+modification time), so a renamed or copied corpus still hits the cache, and a
+file edited in place misses it. Writes go to a temporary file in the same
+folder that is then renamed over the final name (``os.replace``), so a reader,
+a concurrent worker, or a process killed mid-write never sees a partial entry.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+#: Bump when the layout of cache entries changes.
+_LAYOUT_VERSION = 1
+_CHUNK = 1 << 20
+
+
+def resolve_cache_location(memory):
+    """Return the folder a ``memory=`` parameter points to, or ``None``.
+
+    Parameters
+    ----------
+    memory : None, str, os.PathLike or joblib.Memory
+        ``None`` disables caching. A path is used as the cache root. A
+        :class:`joblib.Memory` contributes its ``location`` (``None`` there
+        also disables caching).
+
+    Returns
+    -------
+    location : str or None
+    """
+    if memory is None:
+        return None
+    if isinstance(memory, (str, os.PathLike)):
+        return os.fspath(memory)
+    location = getattr(memory, "location", "missing")
+    if location == "missing":
+        raise TypeError(
+            "memory must be None, a folder path or a joblib.Memory, "
+            f"got {type(memory).__name__}; pass memory='path/to/cache' to enable caching."
+        )
+    return None if location is None else os.fspath(location)
+
+
+def digest_params(params):
+    """Stable hex digest of a JSON-serialisable mapping of parameters."""
+    text = json.dumps(params, sort_keys=True, default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def digest_item(item):
+    """Hex digest identifying one input item by content.
+
+    Parameters
+    ----------
+    item : str, os.PathLike or array-like
+        A file is digested by its bytes; an array by its dtype, shape and bytes.
+
+    Returns
+    -------
+    digest : str
+    """
+    h = hashlib.blake2b(digest_size=16)
+    if isinstance(item, (str, os.PathLike)):
+        h.update(b"file:")
+        with open(item, "rb") as fh:
+            for block in iter(lambda: fh.read(_CHUNK), b""):
+                h.update(block)
+    else:
+        arr = np.ascontiguousarray(item)
+        h.update(f"array:{arr.dtype.str}:{arr.shape}:".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+class FeatureCache:
+    """On-disk store of one array per input item, keyed by content digest.
+
+    Parameters
+    ----------
+    location : str or os.PathLike
+        Cache root folder; created on first write.
+    namespace : str
+        Name of the producer, e.g. ``"LogMelImage"``.
+    params : dict
+        Parameters that determine the output; their digest names the folder,
+        so changing any of them can never return a stale entry.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> cache = FeatureCache(tempfile.mkdtemp(), "Demo", {"scale": 2})
+    >>> cache.get_or_compute("k", lambda: np.arange(3) * 2)
+    array([0, 2, 4])
+    >>> cache.get("k")
+    array([0, 2, 4])
+    """
+
+    def __init__(self, location, namespace, params):
+        self.location = os.fspath(location)
+        self.namespace = namespace
+        self.params = params
+        self.folder = Path(self.location, "sklearn_ser", namespace,
+                           f"v{_LAYOUT_VERSION}-{digest_params(params)}")
+
+    def path_for(self, key):
+        """Path of the entry for ``key`` (which need not exist)."""
+        return self.folder / f"{key}.npy"
+
+    def get(self, key):
+        """Return the stored array for ``key``, or ``None`` on a miss.
+
+        An unreadable entry (which atomic writes make unlikely, but a full disk
+        or an outside edit can cause) is treated as a miss.
+        """
+        path = self.path_for(key)
+        try:
+            return np.load(path, allow_pickle=False)
+        except (FileNotFoundError, ValueError, EOFError, OSError):
+            return None
+
+    def put(self, key, array):
+        """Store ``array`` under ``key`` atomically (temporary file + rename)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.save(fh, np.asarray(array), allow_pickle=False)
+            os.replace(tmp, self.path_for(key))
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+    def get_or_compute(self, key, compute):
+        """Return the cached array for ``key``, computing and storing it on a miss."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        value = compute()
+        self.put(key, value)
+        return value
+
+    def __len__(self):
+        if not self.folder.is_dir():
+            return 0
+        return sum(1 for _ in self.folder.glob("*.npy"))
