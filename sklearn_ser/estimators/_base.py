@@ -1,0 +1,269 @@
+"""The skorch base shared by the toolkit's neural classifiers.
+
+:class:`SERNetClassifier` adds to :class:`skorch.NeuralNetClassifier` what a
+scikit-learn user expects from a classifier and what the papers' training
+recipes need:
+
+- **any labels**: ``y`` may hold strings (``"anger"``...); they are encoded
+  internally, ``classes_`` holds the original labels and ``predict`` returns
+  them, so sklearn scorers and :func:`~sklearn_ser.metrics.emotion_report`
+  work unchanged;
+- ``device="auto"``: CUDA when available, else CPU; ``get_params`` and
+  ``clone`` keep ``"auto"`` so a model trained on a GPU machine can be cloned
+  or loaded on a CPU one;
+- ``random_state``: seeds weight initialisation, shuffling and the internal
+  validation split inside :func:`torch.random.fork_rng`, so the caller's
+  global RNG state is left as it was;
+- ``train_split="auto"``: a stratified internal validation split of
+  ``valid_fraction`` for early stopping (plain shuffled when the training set
+  is too small to stratify, e.g. inside a tiny grid search);
+- default callbacks ``lr_scheduler`` (StepLR) and ``early_stopping``
+  (monitors validation accuracy, restores the best epoch's weights), set like
+  any skorch callback: ``callbacks__early_stopping__patience=3``, or disabled
+  with ``callbacks__early_stopping=None``;
+- module arguments that depend on the data (``n_classes``, and any others a
+  subclass names in :meth:`_infer_module_params`) are filled in at fit time
+  unless given as ``module__...``.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler
+from skorch.dataset import ValidSplit
+from sklearn.preprocessing import LabelEncoder
+
+__all__ = ["SERNetClassifier", "resolve_device"]
+
+
+def resolve_device(device):
+    """Map ``"auto"`` to ``"cuda"`` when a CUDA device is available, else ``"cpu"``.
+
+    Any other value is returned unchanged.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    >>> resolve_device("auto") in ("cpu", "cuda")
+    True
+    """
+    if isinstance(device, str) and device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _encoded_accuracy(net, X, y):
+    """Accuracy of the arg-max of ``predict_proba`` against integer-encoded ``y``."""
+    y_pred = net.predict_proba(X).argmax(axis=1)
+    return float(np.mean(y_pred == np.asarray(y)))
+
+
+class SERNetClassifier(NeuralNetClassifier):
+    """skorch classifier with string labels, ``device="auto"`` and seeding.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        Network returning logits; it must accept ``n_classes`` (filled in from
+        ``y`` unless ``module__n_classes`` is given).
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    lr : float, default=1e-3
+    max_epochs : int, default=30
+    batch_size : int, default=8
+    train_split : "auto", None or callable, default="auto"
+        ``"auto"``: stratified hold-out of ``valid_fraction`` of the training
+        data for early stopping and model selection. ``None``: no validation
+        (early stopping is then skipped). Any skorch ``train_split`` callable
+        also works.
+    valid_fraction : float, default=0.2
+        Size of the ``"auto"`` validation split.
+    lr_step_size : int, default=10
+        Epochs between learning-rate decays (StepLR) of the default
+        ``lr_scheduler`` callback.
+    lr_gamma : float, default=0.1
+        Decay factor of the default ``lr_scheduler`` callback.
+    patience : int, default=10
+        Epochs without validation-accuracy improvement before the default
+        ``early_stopping`` callback stops training; the best epoch's
+        weights are restored in every case.
+    device : str, default="auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    random_state : int or None, default=None
+        Seed for initialisation, shuffling and the validation split.
+    verbose : int, default=0
+        Print skorch's epoch table when > 0.
+    **kwargs
+        Any other :class:`skorch.NeuralNetClassifier` argument, including
+        ``module__*``, ``optimizer__*``, ``callbacks__*`` and ``iterator_*``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``fit``, in sorted order.
+    module_ : torch.nn.Module
+        The trained network.
+    history_ : skorch.History
+        Per-epoch losses and accuracies (also ``history``).
+    """
+
+    def __init__(self, module, *, criterion=torch.nn.CrossEntropyLoss,
+                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=8,
+                 train_split="auto", valid_fraction=0.2, lr_step_size=10, lr_gamma=0.1,
+                 patience=10, device="auto", random_state=None, verbose=0, **kwargs):
+        super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
+                         max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
+                         device=device, verbose=verbose, **kwargs)
+        self.valid_fraction = valid_fraction
+        self.lr_step_size = lr_step_size
+        self.lr_gamma = lr_gamma
+        self.patience = patience
+        self.random_state = random_state
+
+    # -- device="auto" ---------------------------------------------------------------------
+    # skorch reads ``self.device`` in many places; a data descriptor lets all of them see
+    # the resolved device while get_params()/clone() keep the user's "auto".
+    @property
+    def device(self):
+        return resolve_device(self.__dict__.get("device", "auto"))
+
+    @device.setter
+    def device(self, value):
+        self.__dict__["device"] = value
+
+    def __setstate__(self, state):
+        # skorch maps the pickled tensors to ``state["device"]``: resolve "auto" for it (a
+        # CUDA-trained net unpickles on a CPU-only machine), then keep the user's value.
+        requested = state.get("device", "auto")
+        state["device"] = resolve_device(requested)
+        super().__setstate__(state)
+        self.__dict__["device"] = requested
+
+    def get_params(self, deep=True, **kwargs):
+        params = super().get_params(deep=deep, **kwargs)
+        if "device" in params:
+            params["device"] = self.__dict__.get("device", "auto")
+        return params
+
+    # -- callbacks ---------------------------------------------------------------------------
+    @property
+    def _default_callbacks(self):
+        callbacks = []
+        for name, callback in super()._default_callbacks:
+            if name == "valid_acc":
+                callback = EpochScoring(_encoded_accuracy, name="valid_acc",
+                                        lower_is_better=False, on_train=False)
+            callbacks.append((name, callback))
+        callbacks.append(("lr_scheduler", LRScheduler(
+            policy=torch.optim.lr_scheduler.StepLR, step_size=self.lr_step_size,
+            gamma=self.lr_gamma)))
+        if self.train_split is not None:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_acc", lower_is_better=False, patience=self.patience,
+                threshold=0.0, load_best=True)))
+        return callbacks
+
+    # -- validation split --------------------------------------------------------------------
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if not (isinstance(self.train_split, str) and self.train_split == "auto"):
+            return super().get_split_datasets(X, y, **fit_params)
+        dataset = self.get_dataset(X, y)
+        y_arr = np.asarray(y)
+        n_valid = int(np.ceil(self.valid_fraction * len(y_arr)))
+        counts = np.bincount(y_arr) if y_arr.size else np.array([])
+        counts = counts[counts > 0]
+        stratified = counts.size > 0 and counts.min() >= 2 and n_valid >= counts.size
+        split = ValidSplit(self.valid_fraction, stratified=stratified,
+                           random_state=self.random_state)
+        return split(dataset, y_arr)
+
+    # -- labels and data-dependent module arguments ------------------------------------------
+    def _infer_module_params(self, X, y):
+        """Module arguments derived from the training data (``module__*`` overrides)."""
+        return {"n_classes": len(self.classes_)}
+
+    def initialize_module(self):
+        kwargs = self.get_params_for("module")
+        for key, value in getattr(self, "inferred_module_params_", {}).items():
+            kwargs.setdefault(key, value)
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    @property
+    def classes_(self):
+        try:
+            return self.label_encoder_.classes_
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} is not fitted yet: call fit(X, y) first."
+            ) from None
+
+    def fit(self, X, y, **fit_params):
+        """Train the network on ``X`` and labels ``y`` (any hashable labels).
+
+        Parameters
+        ----------
+        X : array-like or dict of array-like
+            Network input, e.g. images ``(n, 1, H, W)``.
+        y : array-like of shape (n_samples,)
+            Labels (strings or integers).
+        **fit_params
+            Passed to :meth:`skorch.NeuralNet.fit`.
+
+        Returns
+        -------
+        self
+        """
+        if y is None:
+            raise ValueError(f"{type(self).__name__}.fit needs labels y.")
+        self.label_encoder_ = LabelEncoder().fit(np.asarray(y))
+        y_encoded = self.label_encoder_.transform(np.asarray(y)).astype(np.int64)
+        self.inferred_module_params_ = self._infer_module_params(X, y)
+        seed = self.random_state
+        with torch.random.fork_rng(devices=self._cuda_devices_for_rng()):
+            if seed is not None:
+                torch.manual_seed(seed)
+            with warnings.catch_warnings():
+                # skorch warns when the valid split is empty for very small data sets.
+                warnings.filterwarnings("ignore", message=".*stratif.*")
+                self.fitting_encoded_ = True
+                try:
+                    super().fit(X, y_encoded, **fit_params)
+                finally:
+                    self.fitting_encoded_ = False
+        return self
+
+    def _cuda_devices_for_rng(self):
+        if str(self.device).startswith("cuda") and torch.cuda.is_available():
+            return [torch.device(self.device).index or 0]
+        return []
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs, keeping the learned weights.
+
+        The first call behaves like :meth:`fit`; later calls must use labels
+        seen in the first one.
+        """
+        if getattr(self, "fitting_encoded_", False):  # called by skorch's fit: y is encoded
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+        if not hasattr(self, "label_encoder_"):
+            return self.fit(X, y, **fit_params)
+        y_encoded = None if y is None else self.label_encoder_.transform(np.asarray(y))
+        return super().partial_fit(X, y_encoded, classes=classes, **fit_params)
+
+    def predict(self, X):
+        """Predict labels (in the form given to ``fit``).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Overall accuracy (weighted accuracy, WA) on ``X``, ``y``."""
+        y_pred = self.predict(X)
+        return float(np.average(y_pred == np.asarray(y), weights=sample_weight))
