@@ -58,28 +58,50 @@ def digest_params(params):
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
+#: Digests of files already read in this process, keyed by their stat signature
+#: (path, device, inode, size, modification time in ns): like git's index, a file whose
+#: signature is unchanged is not read again; any change to it forces a new digest.
+_FILE_DIGESTS = {}
+_MAX_MEMO = 200_000
+
+
+def _file_digest(path):
+    st = os.stat(path)
+    signature = (os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    digest = _FILE_DIGESTS.get(signature)
+    if digest is None:
+        h = hashlib.blake2b(digest_size=16)
+        h.update(b"file:")
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(_CHUNK), b""):
+                h.update(block)
+        digest = h.hexdigest()
+        if len(_FILE_DIGESTS) >= _MAX_MEMO:
+            _FILE_DIGESTS.clear()
+        _FILE_DIGESTS[signature] = digest
+    return digest
+
+
 def digest_item(item):
     """Hex digest identifying one input item by content.
 
     Parameters
     ----------
     item : str, os.PathLike or array-like
-        A file is digested by its bytes; an array by its dtype, shape and bytes.
+        A file is digested by its bytes (remembered for the process while the
+        file's path, inode, size and modification time stay the same); an
+        array by its dtype, shape and bytes.
 
     Returns
     -------
     digest : str
     """
-    h = hashlib.blake2b(digest_size=16)
     if isinstance(item, (str, os.PathLike)):
-        h.update(b"file:")
-        with open(item, "rb") as fh:
-            for block in iter(lambda: fh.read(_CHUNK), b""):
-                h.update(block)
-    else:
-        arr = np.ascontiguousarray(item)
-        h.update(f"array:{arr.dtype.str}:{arr.shape}:".encode())
-        h.update(arr.tobytes())
+        return _file_digest(item)
+    arr = np.ascontiguousarray(item)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"array:{arr.dtype.str}:{arr.shape}:".encode())
+    h.update(arr.tobytes())
     return h.hexdigest()
 
 

@@ -1,0 +1,77 @@
+"""FeatureCache and digests: content addressing, atomic writes, parameter folders."""
+
+import os
+import time
+
+import joblib
+import numpy as np
+import pytest
+
+from sklearn_ser.utils import FeatureCache, digest_item, digest_params, resolve_cache_location
+
+
+def test_file_digest_follows_content(tmp_path):
+    a, b = tmp_path / "a.bin", tmp_path / "b.bin"
+    a.write_bytes(b"hello")
+    b.write_bytes(b"hello")
+    assert digest_item(a) == digest_item(str(b))  # same content, different path
+    time.sleep(0.01)
+    a.write_bytes(b"hellp")  # same size, new content and mtime
+    assert digest_item(a) != digest_item(b)
+
+
+def test_file_digest_sees_in_place_edit_with_restored_mtime(tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"abc")
+    first = digest_item(path)
+    st = os.stat(path)
+    path.write_bytes(b"abcd")  # size changes even if the mtime were restored
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert digest_item(path) != first
+
+
+def test_array_digest_includes_dtype_and_shape():
+    x = np.zeros(4, dtype=np.float32)
+    assert digest_item(x) != digest_item(x.astype(np.float64))
+    assert digest_item(x) != digest_item(x.reshape(2, 2))
+    assert digest_item(x) == digest_item(x.copy())
+
+
+def test_params_digest_is_order_independent():
+    assert digest_params({"a": 1, "b": 2}) == digest_params({"b": 2, "a": 1})
+    assert digest_params({"a": 1}) != digest_params({"a": 2})
+
+
+def test_put_get_and_atomicity(tmp_path):
+    cache = FeatureCache(tmp_path, "T", {"p": 1})
+    assert cache.get("k") is None and len(cache) == 0
+    cache.put("k", np.arange(3))
+    np.testing.assert_array_equal(cache.get("k"), np.arange(3))
+    assert len(cache) == 1 and not list(cache.folder.glob("*.tmp"))
+    # a partial file (as left by a killed writer under another name) is never read as an entry
+    (cache.folder / ".k2.123.tmp").write_bytes(b"\x93NUMPY partial")
+    assert cache.get("k2") is None and len(cache) == 1
+
+
+def test_corrupt_entry_is_a_miss(tmp_path):
+    cache = FeatureCache(tmp_path, "T", {})
+    cache.put("k", np.ones(2))
+    cache.path_for("k").write_bytes(b"garbage")
+    assert cache.get("k") is None
+    assert cache.get_or_compute("k", lambda: np.zeros(2)).tolist() == [0, 0]
+
+
+def test_failed_write_leaves_no_temp_file(tmp_path):
+    cache = FeatureCache(tmp_path, "T", {})
+    with pytest.raises(ValueError):
+        cache.put("k", np.array([object()], dtype=object))  # allow_pickle=False refuses
+    assert not list(cache.folder.glob("*"))
+
+
+def test_resolve_cache_location(tmp_path):
+    assert resolve_cache_location(None) is None
+    assert resolve_cache_location(tmp_path) == str(tmp_path)
+    assert resolve_cache_location(joblib.Memory(tmp_path, verbose=0)) == str(tmp_path)
+    assert resolve_cache_location(joblib.Memory(None)) is None
+    with pytest.raises(TypeError, match="memory must be"):
+        resolve_cache_location(3)
