@@ -1,0 +1,203 @@
+"""Pretrain a VACNN on one or more corpora and save its weights (method A).
+
+The paper pretrains on TESS + RAVDESS with seven harmonised classes and
+fine-tunes on a small target corpus. :func:`pretrain_vacnn` does the first
+half for any list of corpora and writes two files:
+
+- ``OUT`` — the network's state dict (``torch.save``), loadable with
+  ``torch.load(OUT, weights_only=True)``: no pickled code;
+- ``OUT.json`` — what produced it: the command line, corpora, speakers,
+  classes, item counts, image and training parameters, per-epoch history,
+  library versions.
+
+``VACNNBOVWClassifier(pretrained=OUT)`` then fine-tunes from it.
+
+Command line::
+
+    python -m sklearn_ser.pretraining --corpus ravdess --out vacnn_ravdess.pt
+    python -m sklearn_ser.pretraining --corpus tess+ravdess --out vacnn.pt --epochs 30
+    python -m sklearn_ser.pretraining --corpus emodb --speakers 03,08,09,10,11 --out emodb5.pt
+"""
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .datasets import load_corpus
+from .estimators import VACNNClassifier
+from .features import LogMelImage
+
+__all__ = ["pretrain_vacnn", "main"]
+
+
+def _select_speakers(bunch, speakers):
+    if speakers is None:
+        return bunch
+    speakers = [str(s) for s in speakers]
+    unknown = sorted(set(speakers) - set(bunch.speaker))
+    if unknown:
+        raise ValueError(
+            f"Speakers {unknown} are not in the corpus; available: {sorted(set(bunch.speaker))}."
+        )
+    mask = np.isin(bunch.speaker, speakers)
+    return subset_bunch(bunch, mask)
+
+
+def subset_bunch(bunch, mask):
+    """Return a copy of a corpus Bunch keeping the items where ``mask`` is True.
+
+    Every per-item array (same length as ``filenames``) is indexed; other
+    fields (``DESCR``, ``sample_rate`` when scalar...) are kept as they are.
+    """
+    from sklearn.utils import Bunch
+
+    n = len(bunch.filenames)
+    mask = np.asarray(mask)
+    out = Bunch()
+    for key, value in bunch.items():
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == n:
+            out[key] = value[mask]
+        else:
+            out[key] = value
+    if "target" in out:
+        out["target_names"] = np.unique(out["target"])
+    return out
+
+
+def pretrain_vacnn(corpora="tess+ravdess", out="vacnn_pretrained.pt", *, data_home=None,
+                   speakers=None, harmonize="pretraining", image_params=None, memory=None,
+                   n_jobs=None, estimator=None, command=None, verbose=0):
+    """Pretrain a :class:`~sklearn_ser.estimators.VACNNClassifier` and save its weights.
+
+    Parameters
+    ----------
+    corpora : str or list of str, default="tess+ravdess"
+        Corpus names as accepted by :func:`~sklearn_ser.datasets.load_corpus`
+        (``"ravdess"``, ``"tess+ravdess"``, ``["emodb"]``...).
+    out : str or os.PathLike, default="vacnn_pretrained.pt"
+        Where to write the state dict; metadata goes to ``out + ".json"``.
+    data_home : str, optional
+        Corpus root (default: ``SKLEARN_SER_DATA``).
+    speakers : list of str, optional
+        Keep only these speakers (e.g. EmoDB ``["03", "08", "09", "10", "11"]``).
+    harmonize : str, dict or None, default="pretraining"
+        Label harmonisation (the seven cross-corpus classes by default).
+    image_params : dict, optional
+        Parameters of :class:`~sklearn_ser.features.LogMelImage` (e.g. ``{"size": (224, 224)}``).
+    memory : str or joblib.Memory, optional
+        Feature cache folder for the images.
+    n_jobs : int, optional
+        Workers for image extraction.
+    estimator : VACNNClassifier, optional
+        The (unfitted) network to train; default ``VACNNClassifier()``.
+    command : str, optional
+        The command line to record; defaults to this process's ``sys.argv``.
+    verbose : int, default=0
+
+    Returns
+    -------
+    estimator : VACNNClassifier
+        The fitted network (its weights are also in ``out``).
+    """
+    names = corpora if isinstance(corpora, str) else "+".join(corpora)
+    bunch = load_corpus(names, data_home=data_home, harmonize=harmonize)
+    bunch = _select_speakers(bunch, speakers)
+    frontend = LogMelImage(**(image_params or {}), memory=memory, n_jobs=n_jobs, verbose=verbose)
+    start = time.perf_counter()
+    images = frontend.fit_transform(bunch.filenames)
+    feature_seconds = time.perf_counter() - start
+    net = VACNNClassifier(verbose=verbose) if estimator is None else estimator
+    start = time.perf_counter()
+    net.fit(images, bunch.target)
+    train_seconds = time.perf_counter() - start
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in net.module_.state_dict().items()}
+    torch.save(state, out)
+    history = [{k: (float(v) if isinstance(v, (int, float, np.floating)) else v)
+                for k, v in epoch.items() if k in ("epoch", "train_loss", "valid_loss",
+                                                   "valid_acc", "dur")}
+               for epoch in net.history]
+    labels, counts = np.unique(bunch.target, return_counts=True)
+    meta = {
+        "command": command if command is not None else " ".join(map(shlex.quote, sys.argv)),
+        "corpora": names,
+        "speakers": sorted(set(map(str, bunch.speaker))),
+        "harmonize": harmonize if not isinstance(harmonize, dict) else "custom",
+        "classes": net.classes_.tolist(),
+        "counts": {str(k): int(v) for k, v in zip(labels, counts)},
+        "n_items": int(len(bunch.filenames)),
+        "image_params": {k: v for k, v in frontend.get_params().items()
+                         if k not in ("memory", "n_jobs", "verbose")},
+        "module": {k[len("module__"):]: repr(v) for k, v in net.get_params().items()
+                   if k.startswith("module__")},
+        "training": {k: repr(net.get_params()[k]) for k in (
+            "lr", "max_epochs", "batch_size", "optimizer__weight_decay", "lr_step_size",
+            "lr_gamma", "patience", "valid_fraction", "random_state")},
+        "device": str(net.device),
+        "history": history,
+        "best_valid_acc": max((h.get("valid_acc", float("nan")) for h in history), default=None),
+        "feature_seconds": feature_seconds,
+        "train_seconds": train_seconds,
+        "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                     "sklearn_ser": __import__("sklearn_ser").__version__},
+    }
+    Path(str(out) + ".json").write_text(json.dumps(meta, indent=2, default=str))
+    return net
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m sklearn_ser.pretraining",
+        description="Pretrain a VACNN on emotional-speech corpora (seven harmonised classes) "
+                    "and save its weights for VACNNBOVWClassifier(pretrained=...).")
+    parser.add_argument("--corpus", default="tess+ravdess",
+                        help="corpus name(s) joined by '+' (default: tess+ravdess)")
+    parser.add_argument("--out", required=True, help="output parameter file (.pt)")
+    parser.add_argument("--data-home", default=None,
+                        help="corpus root (default: $SKLEARN_SER_DATA)")
+    parser.add_argument("--speakers", default=None,
+                        help="comma-separated speaker ids to keep, e.g. 03,08,09,10,11")
+    parser.add_argument("--attention", default="va", choices=["va", "cbam", "none"])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--patience", type=int, default=10)
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--cache", default=None, help="feature cache folder")
+    parser.add_argument("--n-jobs", type=int, default=None)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    """Entry point of ``python -m sklearn_ser.pretraining``."""
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    estimator = VACNNClassifier(
+        module__attention=None if args.attention == "none" else args.attention,
+        max_epochs=args.epochs, patience=args.patience, device=args.device,
+        random_state=args.seed, verbose=args.verbose)
+    net = pretrain_vacnn(
+        args.corpus, args.out, data_home=args.data_home,
+        speakers=None if args.speakers is None else args.speakers.split(","),
+        image_params={"size": (args.image_size, args.image_size)}, memory=args.cache,
+        n_jobs=args.n_jobs, estimator=estimator,
+        command="python -m sklearn_ser.pretraining " + " ".join(
+            map(shlex.quote, sys.argv[1:] if argv is None else argv)),
+        verbose=args.verbose)
+    best = max(net.history[:, "valid_acc"]) if net.train_split is not None else float("nan")
+    print(f"saved {args.out} (+ .json): classes {net.classes_.tolist()}, "
+          f"best validation accuracy {best:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
