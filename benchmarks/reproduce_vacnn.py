@@ -1,0 +1,342 @@
+"""Reproduce the VACNN + BOVW 5-fold tables (method A, seed 001 Table 3).
+
+For every target corpus asked for, and for both protocols (stratified 5-fold
+as in the paper, and speaker-grouped 5-fold), train and score four variants:
+
+``pure``
+    VACNN+BOVW trained from scratch (nothing pretrained, nothing frozen).
+``finetuned``
+    VACNN+BOVW whose encoder starts from a VACNN pretrained on the source
+    corpus, stem and VA block 1 frozen.
+``finetuned-cbam``
+    The same with CBAM attention (pretrained with CBAM too): the ablation.
+``vacnn``
+    VACNN alone, trained from scratch on the target corpus.
+
+The log-mel images are stateless per file, so they are computed once for the
+whole corpus (cached on disk). Everything fitted (BOVW vocabulary, network)
+is fitted inside each fold on that fold's training part only: each fold runs
+``make_pipeline(BOVWEncoder(output="dict"), VACNNBOVWClassifier(...))`` on the
+training images. The early-stopping validation split is carved out of the
+training part (20 %), never from the test fold.
+
+``--transfer`` adds the EmoDB speaker-split experiment (the issue's stand-in
+for TESS+RAVDESS pretraining when only EmoDB is at hand): pretrain VACNN on
+EmoDB speakers 03 08 09 10 11, then fine-tune VACNN+BOVW with stratified
+5-fold on speakers 12 13 14 15 16, against VACNN+BOVW from scratch on the
+same folds.
+
+Results go to ``--out`` (JSON, rewritten after every fold so an interrupted
+run resumes where it stopped) and a Markdown summary next to it.
+
+Examples
+--------
+::
+
+    SKLEARN_SER_DATA=../shared/corpora python benchmarks/reproduce_vacnn.py \\
+        --image-size 128 --epochs 20 --pretrain-epochs 20 --cache /tmp/sercache \\
+        --out results/vacnn_128.json --transfer
+"""
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+from sklearn_ser.datasets import load_corpus
+from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier
+from sklearn_ser.features import BOVWEncoder, LogMelImage
+from sklearn_ser.metrics import emotion_report, unweighted_accuracy
+from sklearn_ser.model_selection import SpeakerKFold
+from sklearn_ser.pretraining import pretrain_vacnn, subset_bunch
+
+#: Seed 001, Table 3 / Table 10: 5-fold overall accuracy (%).
+PAPER = {
+    "ravdess": {"pure": 72.0, "finetuned": 83.33, "finetuned-cbam": 77.0, "vacnn": 74.31},
+    "emodb": {"pure": 77.0, "finetuned": 86.92, "finetuned-cbam": 81.0, "vacnn": 79.44},
+    "savee": {"pure": 69.0, "finetuned": 75.00, "finetuned-cbam": 72.0, "vacnn": 64.58},
+}
+VARIANTS = ("finetuned", "pure", "vacnn", "finetuned-cbam")
+PROTOCOLS = ("stratified", "speaker")
+TRANSFER_SOURCE = ["03", "08", "09", "10", "11"]
+TRANSFER_TARGET = ["12", "13", "14", "15", "16"]
+
+
+def _parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data-home", default=None)
+    p.add_argument("--targets", default="emodb", help="comma-separated target corpora")
+    p.add_argument("--source", default="ravdess",
+                   help="pretraining corpus/corpora ('+'-joined), harmonised to 7 classes")
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--protocols", default=",".join(PROTOCOLS))
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--epochs", type=int, default=30, help="max epochs per fold")
+    p.add_argument("--pretrain-epochs", type=int, default=30)
+    p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--n-words", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--cache", default=None, help="feature cache folder (outside the repo)")
+    p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument("--out", default="results/reproduce_vacnn.json")
+    p.add_argument("--transfer", action="store_true",
+                   help="also run the EmoDB speaker-split transfer experiment")
+    p.add_argument("--transfer-only", action="store_true")
+    return p.parse_args(argv)
+
+
+class Runner:
+    """Holds the settings, the results file and the fitted pretrained files."""
+
+    def __init__(self, args, argv):
+        self.args = args
+        self.out = Path(args.out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        if self.out.exists():
+            self.results = json.loads(self.out.read_text())
+        else:
+            self.results = {"runs": {}, "pretraining": {}}
+        self.command = "python benchmarks/reproduce_vacnn.py " + " ".join(
+            map(shlex.quote, argv))
+        self.results.setdefault("commands", []).append(self.command)
+        self.results.setdefault("settings", []).append(vars(args))
+        self.results["machine"] = {
+            "platform": platform.platform(), "processor": platform.processor(),
+            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "python": platform.python_version(), "torch": torch.__version__,
+            "sklearn": sklearn.__version__,
+        }
+        self.frontend = LogMelImage(size=(args.image_size, args.image_size), memory=args.cache,
+                                    n_jobs=args.n_jobs)
+        self.save()
+
+    def save(self):
+        tmp = self.out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.results, indent=1, default=str))
+        tmp.replace(self.out)
+
+    def log(self, msg):
+        print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+    # -- estimators -------------------------------------------------------------------------
+    def net_params(self, max_epochs):
+        return dict(max_epochs=max_epochs, patience=self.args.patience, device=self.args.device,
+                    random_state=self.args.seed, verbose=0)
+
+    def pretrained_file(self, attention, corpora, speakers=None, harmonize="pretraining",
+                        tag=None):
+        tag = tag or f"{corpora.replace('+', '-')}_{attention}"
+        path = self.out.parent / f"pretrained_{tag}_{self.args.image_size}.pt"
+        if not path.exists():
+            self.log(f"pretraining {attention} VACNN on {corpora} -> {path}")
+            est = VACNNClassifier(module__attention=attention,
+                                  **self.net_params(self.args.pretrain_epochs))
+            pretrain_vacnn(corpora, path, data_home=self.args.data_home, speakers=speakers,
+                           harmonize=harmonize,
+                           image_params={"size": (self.args.image_size,) * 2},
+                           memory=self.args.cache, n_jobs=self.args.n_jobs, estimator=est,
+                           command=self.command)
+            meta = json.loads(Path(str(path) + ".json").read_text())
+            self.results["pretraining"][tag] = {
+                k: meta[k] for k in ("corpora", "speakers", "classes", "counts", "n_items",
+                                     "best_valid_acc", "train_seconds", "feature_seconds")}
+            self.results["pretraining"][tag]["epochs_run"] = len(meta["history"])
+            self.results["pretraining"][tag]["file"] = str(path)
+            self.save()
+            self.log(f"  best validation accuracy {meta['best_valid_acc']:.4f}, "
+                     f"{meta['train_seconds']:.0f} s")
+        return str(path)
+
+    def make_estimator(self, variant, pretrained=None):
+        params = self.net_params(self.args.epochs)
+        if variant == "vacnn":
+            return VACNNClassifier(**params)
+        bovw = BOVWEncoder(n_words=self.args.n_words, output="dict", memory=self.args.cache,
+                           n_jobs=self.args.n_jobs, random_state=self.args.seed)
+        if variant == "pure":
+            clf = VACNNBOVWClassifier(**params)
+        elif variant == "finetuned":
+            clf = VACNNBOVWClassifier(pretrained=pretrained, freeze="va1", **params)
+        elif variant == "finetuned-cbam":
+            clf = VACNNBOVWClassifier(module__attention="cbam", pretrained=pretrained,
+                                      freeze="va1", **params)
+        else:
+            raise ValueError(f"unknown variant {variant!r}; choose from {VARIANTS}")
+        return make_pipeline(bovw, clf)
+
+    # -- one cross-validated run ---------------------------------------------------------------
+    def run_cv(self, key, estimator, images, y, splits, meta):
+        run = self.results["runs"].setdefault(key, {"folds": [], **meta})
+        done = {f["fold"] for f in run["folds"]}
+        for fold, (train, test) in enumerate(splits):
+            if fold in done:
+                continue
+            start = time.perf_counter()
+            est = clone(estimator).fit(images[train], y[train])
+            fit_seconds = time.perf_counter() - start
+            pred = est.predict(images[test])
+            net = est[-1] if hasattr(est, "steps") else est
+            history = net.history
+            record = {
+                "fold": fold, "n_train": int(len(train)), "n_test": int(len(test)),
+                "accuracy": float(np.mean(pred == y[test])),
+                "unweighted_accuracy": float(unweighted_accuracy(y[test], pred)),
+                "fit_seconds": fit_seconds, "epochs_run": len(history),
+                "best_valid_acc": float(max(history[:, "valid_acc"])),
+                "test_index": test.tolist(), "y_pred": pred.tolist(),
+            }
+            if hasattr(est, "steps"):
+                record["n_words"] = int(est[0].n_words_)
+            run["folds"].append(record)
+            self.save()
+            self.log(f"{key} fold {fold}: acc {record['accuracy']:.4f} "
+                     f"UA {record['unweighted_accuracy']:.4f} ({fit_seconds:.0f} s, "
+                     f"{record['epochs_run']} epochs)")
+        self.summarise(key, y)
+
+    def summarise(self, key, y):
+        run = self.results["runs"][key]
+        folds = sorted(run["folds"], key=lambda f: f["fold"])
+        idx = np.concatenate([f["test_index"] for f in folds])
+        pred = np.concatenate([f["y_pred"] for f in folds])
+        accs = [f["accuracy"] for f in folds]
+        uas = [f["unweighted_accuracy"] for f in folds]
+        report = emotion_report(y[idx], pred)
+        run["summary"] = {
+            "n_folds": len(folds),
+            "accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
+            "ua_mean": float(np.mean(uas)), "ua_std": float(np.std(uas)),
+            "pooled": report.to_dict(),
+            "fit_seconds_total": float(sum(f["fit_seconds"] for f in folds)),
+            "epochs_run": [f["epochs_run"] for f in folds],
+        }
+        self.save()
+
+    # -- experiments -------------------------------------------------------------------------
+    def images_of(self, bunch):
+        self.log(f"log-mel images for {len(bunch.filenames)} files")
+        return self.frontend.fit_transform(bunch.filenames)
+
+    def splits(self, protocol, y, speakers):
+        if protocol == "stratified":
+            cv = StratifiedKFold(self.args.folds, shuffle=True, random_state=self.args.seed)
+            return list(cv.split(np.zeros(len(y)), y))
+        if protocol == "speaker":
+            cv = SpeakerKFold(self.args.folds, shuffle=True, random_state=self.args.seed)
+            return list(cv.split(np.zeros(len(y)), y, groups=speakers))
+        raise ValueError(f"unknown protocol {protocol!r}; choose from {PROTOCOLS}")
+
+    def reproduce(self):
+        a = self.args
+        for target in a.targets.split(","):
+            bunch = load_corpus(target, data_home=a.data_home)
+            y = np.asarray(bunch.target)
+            images = self.images_of(bunch)
+            for protocol in a.protocols.split(","):
+                splits = self.splits(protocol, y, np.asarray(bunch.speaker))
+                for variant in a.variants.split(","):
+                    if variant.startswith("finetuned") and target in a.source.split("+"):
+                        self.log(f"skip {target}/{variant}: the pretraining source contains "
+                                 "the target corpus, so test folds would leak into pretraining")
+                        continue
+                    pretrained = None
+                    if variant.startswith("finetuned"):
+                        attention = "cbam" if variant.endswith("cbam") else "va"
+                        pretrained = self.pretrained_file(attention, a.source)
+                    key = f"{target}/{protocol}/{variant}"
+                    self.run_cv(key, self.make_estimator(variant, pretrained), images, y, splits,
+                                {"target": target, "protocol": protocol, "variant": variant,
+                                 "paper_accuracy": PAPER.get(target, {}).get(variant)})
+
+    def transfer(self):
+        a = self.args
+        bunch = load_corpus("emodb", data_home=a.data_home)
+        pretrained = self.pretrained_file("va", "emodb", speakers=TRANSFER_SOURCE,
+                                          harmonize=None, tag="emodb-03-08-09-10-11_va")
+        target = subset_bunch(bunch, np.isin(bunch.speaker, TRANSFER_TARGET))
+        y = np.asarray(target.target)
+        images = self.images_of(target)
+        splits = self.splits("stratified", y, None)
+        for variant in ("finetuned", "pure"):
+            key = f"emodb-speakers-12-16/stratified/{variant}"
+            self.run_cv(key, self.make_estimator(variant, pretrained if variant == "finetuned"
+                                                 else None), images, y, splits,
+                        {"target": "emodb speakers 12-16", "protocol": "stratified",
+                         "variant": variant, "paper_accuracy": None})
+
+
+def markdown(results):
+    """The summary tables as Markdown."""
+    lines = ["Commands (in order; the results file resumes across them):", ""]
+    lines += [f"    {c}" for c in results["commands"]]
+    lines += ["",
+             "| target | protocol | variant | folds | accuracy % (mean ± std) | UA % | "
+             "pooled WA % | paper % | epochs run | fit time (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, run in results["runs"].items():
+        s = run.get("summary")
+        if not s:
+            continue
+        paper = run.get("paper_accuracy")
+        lines.append(
+            f"| {run['target']} | {run['protocol']} | {run['variant']} | {s['n_folds']} | "
+            f"{100 * s['accuracy_mean']:.2f} ± {100 * s['accuracy_std']:.2f} | "
+            f"{100 * s['ua_mean']:.2f} ± {100 * s['ua_std']:.2f} | "
+            f"{100 * s['pooled']['weighted_accuracy']:.2f} | "
+            f"{'' if paper is None else f'{paper:.2f}'} | "
+            f"{','.join(map(str, s['epochs_run']))} | {s['fit_seconds_total']:.0f} |")
+    for key, run in results["runs"].items():
+        s = run.get("summary")
+        if not s:
+            continue
+        p = s["pooled"]
+        lines += ["", f"#### {key} (pooled out-of-fold predictions)", "",
+                  "| emotion | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+        for i, lab in enumerate(p["labels"]):
+            lines.append(f"| {lab} | {p['precision'][i]:.2f} | {p['recall'][i]:.2f} | "
+                         f"{p['f1'][i]:.2f} | {p['support'][i]} |")
+        lines += ["", "Confusion matrix (rows true, columns predicted):", "",
+                  "| | " + " | ".join(lab[:4] for lab in p["labels"]) + " |",
+                  "|---" * (len(p["labels"]) + 1) + "|"]
+        for lab, row in zip(p["labels"], p["confusion_matrix"]):
+            lines.append(f"| {lab} | " + " | ".join(map(str, row)) + " |")
+    if results.get("pretraining"):
+        lines += ["", "Pretraining:", "", "| tag | items | classes | best valid acc | epochs | "
+                  "train time (s) |", "|---|---|---|---|---|---|"]
+        for tag, m in results["pretraining"].items():
+            lines.append(f"| {tag} | {m['n_items']} | {len(m['classes'])} | "
+                         f"{m['best_valid_acc']:.4f} | {m['epochs_run']} | "
+                         f"{m['train_seconds']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parse_args(argv)
+    runner = Runner(args, argv)
+    if not args.transfer_only:
+        runner.reproduce()
+    if args.transfer or args.transfer_only:
+        runner.transfer()
+    md = markdown(runner.results)
+    Path(args.out).with_suffix(".md").write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
