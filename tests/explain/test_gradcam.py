@@ -158,3 +158,23 @@ def test_segmented_utterances_get_a_recipe(vacnn, bovw_data):
         grad_cam(vacnn, segmented)
     with pytest.raises(ValueError, match="segmented utterances"):
         grad_cam(vacnn, [images[:2], images[2:5]])
+
+
+def test_late_fusion_with_frozen_backbones_is_explainable():
+    # Frozen VGGish/YAMNet run without autograd in training; Grad-CAM asks for input
+    # gradients, so the graph must be kept through them and the default layer declared.
+    from sklearn_ser.estimators import LateFusionClassifier
+    from sklearn_ser.features import expand_segments, pack_segments
+
+    rng = np.random.default_rng(0)
+    X = pack_segments([rng.normal(size=(k, 1, 96, 64)).astype(np.float32)
+                       for k in (1, 2, 1, 1, 2, 1)])
+    y = np.array(["anger", "sadness"] * 3)
+    clf = LateFusionClassifier(max_epochs=1, module__fusion_channels=4, train_split=None,
+                               random_state=0).fit(X, y)
+    assert clf.module_.freeze_backbones
+    segments = expand_segments(X)[0][:2]
+    assert default_gradcam_layer(clf, segments) == "vggish.block4"
+    maps = grad_cam(clf, segments)
+    assert maps.shape == (2, 96, 64)
+    assert np.isfinite(maps).all() and maps.max() > 0
