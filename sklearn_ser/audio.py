@@ -18,7 +18,14 @@ import soundfile as sf
 
 from .exceptions import AudioLoadError
 
-__all__ = ["load_audio", "check_waveform", "pad_to_length"]
+__all__ = ["load_audio", "check_waveform", "pad_to_length", "ITEM_ERRORS"]
+
+#: The exceptions that mean "this one input cannot be used" (missing, unreadable, empty,
+#: corrupt or undecodable file; zero-length, NaN/inf or non-numeric waveform): what
+#: :func:`load_audio` and :func:`check_waveform` raise for bad input. Batch code that
+#: skips bad items (``on_error="skip"``) catches exactly these; any other exception is a
+#: bug or a bad parameter and propagates.
+ITEM_ERRORS = (AudioLoadError, OSError)
 
 
 def _describe(source):

@@ -4,6 +4,8 @@ All errors derive from :class:`SERError`; those caused by a bad value also
 derive from :class:`ValueError`, so ``except ValueError`` keeps working.
 """
 
+from typing import NamedTuple
+
 
 class SERError(Exception):
     """Base class of every error raised by sklearn-ser."""
@@ -31,3 +33,43 @@ class ChecksumError(SERError, OSError):
 
 class PartialCorpusWarning(UserWarning):
     """A corpus copy holds fewer files than the official distribution."""
+
+
+class FailedItem(NamedTuple):
+    """One item of a batch that could not be used: where it was, what it was, why.
+
+    Attributes
+    ----------
+    index : int
+        Position of the item in its batch (``X[index]``, or the row of a
+        corpus Bunch).
+    source : str
+        The file path, or ``"X[index]"`` for an in-memory waveform.
+    error : str
+        The exception's class name and message, e.g.
+        ``"AudioLoadError: Audio file 'a.wav' is empty (0 bytes); ..."``.
+
+    Examples
+    --------
+    >>> item = FailedItem(3, "a.wav", "AudioLoadError: 'a.wav' is empty")
+    >>> item.index, item.source
+    (3, 'a.wav')
+    """
+
+    index: int
+    source: str
+    error: str
+
+
+class FailedItemsWarning(UserWarning):
+    """Some items of a batch could not be read and were skipped or filled in.
+
+    Emitted with ``on_error="warn"`` (by
+    :class:`~sklearn_ser.features.LogMelImage` and the other front ends) and
+    by :func:`~sklearn_ser.datasets.drop_unreadable`. The message gives the
+    count and the names; ``failures`` holds one :class:`FailedItem` per item.
+    """
+
+    def __init__(self, message, failures=()):
+        super().__init__(message)
+        self.failures = list(failures)

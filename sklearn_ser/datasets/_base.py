@@ -13,13 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from joblib import Parallel, delayed
 from sklearn.utils import Bunch
 
 from .._labels import CANONICAL_EMOTIONS, HARMONIZATIONS
-from ..exceptions import CorpusError, PartialCorpusWarning
+from ..audio import ITEM_ERRORS, load_audio
+from ..exceptions import CorpusError, FailedItem, FailedItemsWarning, PartialCorpusWarning
 from ._corpora import CORPORA, SKIP
 
 __all__ = [
+    "drop_unreadable",
     "get_data_home",
     "list_corpora",
     "load_corpus",
@@ -285,13 +288,18 @@ def _check_counts(spec, root, counts, records):
 
 
 def _sample_rates(paths, strict, spec):
-    """Read each file's sample rate from its header; drop unreadable files."""
+    """Read each file's sample rate from its header; drop unreadable and empty files.
+
+    A file whose header cannot be read, or whose header says it holds no
+    samples (zero-length audio, which no front end can use), is skipped with
+    one warning per kind, or raises :class:`CorpusError` when ``strict``.
+    """
     rates = np.zeros(len(paths), dtype=int)
     readable = np.ones(len(paths), dtype=bool)
-    unreadable = []
+    unreadable, empty = [], []
     for i, path in enumerate(paths):
         try:
-            rates[i] = sf.info(path).samplerate
+            info = sf.info(path)
         except (RuntimeError, OSError) as exc:  # sf.LibsndfileError is a RuntimeError
             if strict:
                 raise CorpusError(
@@ -299,10 +307,25 @@ def _sample_rates(paths, strict, spec):
                 ) from exc
             readable[i] = False
             unreadable.append(path)
+            continue
+        rates[i] = info.samplerate
+        if info.frames == 0:
+            if strict:
+                raise CorpusError(
+                    f"The audio file {path} holds no samples (zero-length audio); copy it "
+                    "again or remove it, or pass strict=False to skip such files with a warning."
+                )
+            readable[i] = False
+            empty.append(path)
     if unreadable:
         _warn(
             f"Skipped {len(unreadable)} {spec.title} file(s) whose audio header cannot be "
             f"read: {_name_list(unreadable)}.{_unreadable_hint(unreadable[0])}"
+        )
+    if empty:
+        _warn(
+            f"Skipped {len(empty)} {spec.title} file(s) that hold no samples (zero-length "
+            f"audio): {_name_list(empty)}. Copy them again or remove them."
         )
     return rates, readable
 
@@ -531,7 +554,9 @@ def load_corpus(name, data_home=None, *, harmonize=None, strict=False):
         f"Concatenation of {len(parts)} corpora: "
         + ", ".join(f"{n} ({len(part.filenames)} items)" for n, part in zip(names, parts))
         + ".\nSpeaker ids are prefixed with the corpus name, e.g. "
-        f"{arrays['speaker'][0]!r}.\n\n"
+        f"{arrays['speaker'][0]!r}.\n"
+        + _label_sets_note(names, parts)
+        + "\n"
     )
     return Bunch(
         **{key: arrays[key] for key in ("filenames", "target")},
@@ -541,6 +566,133 @@ def load_corpus(name, data_home=None, *, harmonize=None, strict=False):
         **{key: arrays[key] for key in extra_keys},
         DESCR=header + "\n\n".join(part.DESCR for part in parts),
     )
+
+
+def _label_sets_note(names, parts):
+    """A DESCR line naming the labels that only some parts of a concatenation have."""
+    sets = {n: set(part.target.tolist()) for n, part in zip(names, parts)}
+    union = set().union(*sets.values())
+    partial = sorted(label for label in union if not all(label in s for s in sets.values()))
+    if not partial:
+        return "Every part has the same labels.\n"
+    where = "; ".join(
+        f"{label} ({', '.join(n for n in names if label in sets[n])} only)" for label in partial
+    )
+    return (
+        f"Labels not present in every part: {where}. target_names is the union; pass "
+        "harmonize='pretraining' (or a dict) to map the corpora onto shared labels.\n"
+    )
+
+
+# Bunch entries that are not one value per item.
+_NOT_PER_ITEM = ("target_names", "sample_rate", "DESCR", "unreadable")
+
+
+def _check_one_file(index, path, allow_silence):
+    try:
+        load_audio(path, sr=None, allow_silence=allow_silence)
+    except ITEM_ERRORS as exc:
+        return FailedItem(index, path, f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def drop_unreadable(bunch, *, allow_silence=True, n_jobs=None):
+    """Remove the files that cannot be read from every per-item array of a corpus.
+
+    Each file of ``bunch.filenames`` is decoded in full with
+    :func:`~sklearn_ser.audio.load_audio`; a file that is missing, empty,
+    corrupt, not audio, zero-length, holds NaN or infinite samples (or is
+    silent, with ``allow_silence=False``) is dropped from ``filenames``,
+    ``target``, ``speaker``, ``gender``, ``corpus`` and every other per-item
+    array **together**, so labels stay aligned with files. This is where
+    unreadable items should be removed: a transformer inside a pipeline cannot
+    drop rows without putting ``y`` out of step.
+
+    Parameters
+    ----------
+    bunch : :class:`~sklearn.utils.Bunch` or dict
+        A corpus as returned by :func:`load_corpus` and the ``load_*``
+        functions: ``filenames`` and arrays of the same length.
+    allow_silence : bool, default=True
+        If False, all-zero (digitally silent) files are dropped too.
+    n_jobs : int or None, default=None
+        Threads decoding files (libsndfile releases the GIL); ``-1`` for all
+        cores.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        A new Bunch (``bunch`` is not changed) without the unreadable files;
+        ``target_names`` and ``sample_rate`` are recomputed, ``DESCR`` says
+        what was dropped, and ``unreadable`` lists one
+        :class:`~sklearn_ser.exceptions.FailedItem` ``(index, source, error)``
+        per dropped file, ``index`` being its row in ``bunch``.
+
+    Warns
+    -----
+    FailedItemsWarning
+        When files are dropped: their count, names and the first error.
+
+    See Also
+    --------
+    sklearn_ser.features.LogMelImage : ``on_error="warn"`` keeps the rows of
+        unreadable items (filled) and reports them instead.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, soundfile as sf
+    >>> folder = tempfile.mkdtemp()
+    >>> good, bad = os.path.join(folder, "good.wav"), os.path.join(folder, "bad.wav")
+    >>> sf.write(good, np.full(800, 0.1), 16000)
+    >>> _ = open(bad, "w").write("not audio")
+    >>> corpus = {"filenames": np.array([good, bad]), "target": np.array(["anger", "fear"]),
+    ...           "speaker": np.array(["01", "02"])}
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):
+    ...     warnings.simplefilter("always")
+    ...     clean = drop_unreadable(corpus)
+    >>> clean.target.tolist(), clean.speaker.tolist(), clean.unreadable[0].index
+    (['anger'], ['01'], 1)
+    """
+    if "filenames" not in bunch:
+        raise TypeError(
+            "drop_unreadable needs a corpus Bunch with a 'filenames' array (as load_corpus "
+            f"returns); got {type(bunch).__name__} with keys {sorted(bunch)}."
+        )
+    filenames = np.asarray(bunch["filenames"])
+    n_items = len(filenames)
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_check_one_file)(i, str(path), allow_silence) for i, path in enumerate(filenames)
+    )
+    failures = [failure for failure in results if failure is not None]
+    keep = np.ones(n_items, dtype=bool)
+    keep[[f.index for f in failures]] = False
+
+    data = Bunch()
+    for key, value in bunch.items():
+        if (
+            key not in _NOT_PER_ITEM
+            and isinstance(value, (np.ndarray, list, tuple))
+            and len(value) == n_items
+        ):
+            value = np.asarray(value)[keep]
+        data[key] = value
+    if "target" in data:
+        data["target_names"] = np.unique(data["target"])
+    rate = bunch.get("sample_rate")
+    if isinstance(rate, np.ndarray) and len(rate) == n_items:
+        data["sample_rate"] = _one_sample_rate(rate[keep]) if keep.any() else None
+    data["unreadable"] = failures
+    if failures:
+        names = [f.source for f in failures]
+        message = (
+            f"Dropped {len(failures)} of {n_items} files that cannot be read, from every "
+            f"per-item array: {_name_list(names)}. First error: {failures[0].error}"
+        )
+        if "DESCR" in data:
+            data["DESCR"] = data["DESCR"] + "\n" + message + "\n"
+        _warn(FailedItemsWarning(message, failures))
+    return data
 
 
 # --------------------------------------------------------------------------

@@ -7,11 +7,12 @@ import torch
 
 from ..models import VACNN, VACNNBOVW, freeze_until
 from ._base import SERNetClassifier
+from ._performance import PerformanceMixin
 
 __all__ = ["VACNNClassifier", "VACNNBOVWClassifier", "load_encoder_state"]
 
 
-class VACNNClassifier(SERNetClassifier):
+class VACNNClassifier(PerformanceMixin, SERNetClassifier):
     """The visual-attention CNN (VACNN) as a scikit-learn classifier.
 
     Trains :class:`~sklearn_ser.models.VACNN` on log-mel images with the
@@ -30,6 +31,11 @@ class VACNNClassifier(SERNetClassifier):
         L2 weight decay (passed to Adam).
     max_epochs : int, default=30
     batch_size : int, default=8
+    amp : bool, default=False
+        Autocast the forward pass to bfloat16 (CPU, or an Ampere-or-newer GPU);
+        see :class:`~sklearn_ser.estimators.PerformanceMixin`.
+    channels_last : bool, default=False
+        Keep weights and input batches in channels-last memory format.
     **kwargs
         Every parameter of :class:`~sklearn_ser.estimators.SERNetClassifier`
         (``train_split``, ``valid_fraction``, ``lr_step_size``, ``lr_gamma``,
@@ -120,7 +126,7 @@ def load_encoder_state(pretrained):
     return dict(state)
 
 
-class VACNNBOVWClassifier(SERNetClassifier):
+class VACNNBOVWClassifier(PerformanceMixin, SERNetClassifier):
     """VACNN fused with a bag-of-visual-words histogram, optionally fine-tuned.
 
     Trains :class:`~sklearn_ser.models.VACNNBOVW` on dict inputs
@@ -143,7 +149,7 @@ class VACNNBOVWClassifier(SERNetClassifier):
         widths) must match ``module``'s.
     freeze : {"stem", "va1", "va2", "va3"} or None, default="va1"
         Last encoder stage kept frozen when ``pretrained`` is given.
-    lr, max_epochs, batch_size, optimizer__weight_decay, **kwargs
+    lr, max_epochs, batch_size, optimizer__weight_decay, amp, channels_last, **kwargs
         As in :class:`VACNNClassifier`.
 
     Attributes

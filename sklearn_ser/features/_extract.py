@@ -4,18 +4,53 @@ Front ends (:class:`~sklearn_ser.features.LogMelImage` and later ones) turn
 each input item (a file path or a 1-D waveform) into one array. This module
 does the parts they have in common: normalising ``X`` to a list of items,
 checking the content-addressed cache in the calling process, computing only
-the misses in parallel with joblib, storing them atomically, and showing a
-tqdm progress bar when ``verbose`` is set.
+the misses in parallel with joblib, storing them atomically, showing a tqdm
+progress bar when ``verbose`` is set, and deciding what a bad item does to
+the batch (``on_error``).
+
+Bad items within a batch
+------------------------
+With ``on_error="raise"`` (the default) the first unreadable item stops the
+batch with its own error (:class:`~sklearn_ser.exceptions.AudioLoadError` or
+:class:`FileNotFoundError`, naming the file or ``X[i]``). With ``"skip"`` or
+``"warn"``, an item whose reading or computation raises one of
+:data:`~sklearn_ser.audio.ITEM_ERRORS` is recorded as a
+:class:`~sklearn_ser.exceptions.FailedItem` and the batch goes on; ``"warn"``
+also emits one :class:`~sklearn_ser.exceptions.FailedItemsWarning` with the
+count and the names. Any other exception (a bug, a bad parameter, a full disk
+while writing the cache) still raises. Failures are never cached: a file fixed in place is
+read again on the next call.
+
+A transformer must return one row per input, or ``y`` goes out of step, so
+the front ends keep the row of a failed item and fill it (see their
+``fill_value``); removing items is done on the corpus, where every per-item
+array can be cut together (:func:`sklearn_ser.datasets.drop_unreadable`).
 """
 
 import os
+import sys
+import warnings
 
 import numpy as np
+import sklearn
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from ..audio import check_waveform, load_audio, pad_to_length
+from ..audio import ITEM_ERRORS, check_waveform, load_audio, pad_to_length
+from ..exceptions import FailedItem, FailedItemsWarning
 from ..utils import FeatureCache, digest_item, resolve_cache_location
+
+#: Accepted values of ``on_error``.
+ON_ERROR_OPTIONS = ("raise", "skip", "warn")
+
+# How many failed item names a warning lists before "and N more".
+_N_NAMES_SHOWN = 5
+
+# Frames in these folders are skipped when a warning picks the line it points at.
+_INTERNAL_DIRS = tuple(
+    os.path.dirname(os.path.abspath(path)) + os.sep
+    for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
+)
 
 
 def as_items(X):
@@ -77,15 +112,86 @@ def read_item(item, index, sr, min_samples):
     return pad_to_length(y, min_samples) if min_samples else y
 
 
-def _compute_one(compute, item, index, cache, key):
-    out = compute(item, index)
-    if cache is not None:
+def item_source(item, index):
+    """How an item is named in messages: its path, or ``"X[index]"`` for a waveform.
+
+    Examples
+    --------
+    >>> item_source("a.wav", 0), item_source(np.zeros(3), 4)
+    ('a.wav', 'X[4]')
+    """
+    return item if isinstance(item, str) else f"X[{index}]"
+
+
+def check_on_error(on_error):
+    """Raise a ``ValueError`` naming the valid choices unless ``on_error`` is one of them."""
+    if not (isinstance(on_error, str) and on_error in ON_ERROR_OPTIONS):
+        raise ValueError(
+            f"on_error must be one of {', '.join(map(repr, ON_ERROR_OPTIONS))}; got "
+            f"{on_error!r}. Use 'raise' to stop at the first unreadable item, 'skip' or "
+            "'warn' to record it and go on."
+        )
+    return on_error
+
+
+def describe_failures(failures, n_items, *, producer, failed_as):
+    """One message giving the count, the first names and the first reason.
+
+    Parameters
+    ----------
+    failures : list of FailedItem
+    n_items : int
+        Size of the batch.
+    producer : str
+        Who reports, e.g. ``"LogMelImage"``.
+    failed_as : str
+        What became of the failed items, e.g. ``"filled with 0.0"``.
+
+    Returns
+    -------
+    message : str
+
+    Examples
+    --------
+    >>> from sklearn_ser.exceptions import FailedItem
+    >>> print(describe_failures([FailedItem(1, "b.wav", "AudioLoadError: empty")], 3,
+    ...                         producer="Demo", failed_as="dropped"))
+    Demo: 1 of 3 items could not be read and were dropped: b.wav. First error: AudioLoadError: empty
+    """
+    names = [f.source for f in failures]
+    shown = ", ".join(names[:_N_NAMES_SHOWN])
+    if len(names) > _N_NAMES_SHOWN:
+        shown += f" and {len(names) - _N_NAMES_SHOWN} more"
+    return (
+        f"{producer}: {len(failures)} of {n_items} items could not be read and were "
+        f"{failed_as}: {shown}. First error: {failures[0].error}"
+    )
+
+
+def warn_failures(message, failures):
+    """Emit a :class:`FailedItemsWarning` pointing at the first caller outside the toolkit."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            _INTERNAL_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(FailedItemsWarning(message, failures), stacklevel=level)
+
+
+def _compute_one(compute, item, index, cache, key, catch=False):
+    try:
+        out = compute(item, index)
+    except ITEM_ERRORS as exc:
+        if not catch:
+            raise
+        return FailedItem(index, item_source(item, index), f"{type(exc).__name__}: {exc}")
+    if cache is not None and key is not None:
         cache.put(key, out)
     return out
 
 
 def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
-                     n_jobs=None, verbose=0, desc=None):
+                     n_jobs=None, verbose=0, desc=None, on_error="raise",
+                     return_failures=False, failed_as="left as None", out=None):
     """Apply ``compute(item, index)`` to every item, with cache and parallelism.
 
     Parameters
@@ -104,11 +210,44 @@ def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
         Show a progress bar when > 0.
     desc : str, optional
         Progress bar label.
+    on_error : {"raise", "skip", "warn"}, default="raise"
+        What an item raising one of :data:`~sklearn_ser.audio.ITEM_ERRORS`
+        does: ``"raise"`` stops the batch with that error; ``"skip"`` records
+        it and leaves ``None`` at its position in ``outputs``; ``"warn"`` does
+        the same and emits one :class:`~sklearn_ser.exceptions.FailedItemsWarning`
+        (count, names, first error). See the module notes.
+    return_failures : bool, default=False
+        Also return the list of failures.
+    failed_as : str, default="left as None"
+        What the caller does with failed items, as said in the warning (a
+        front end that fills them passes e.g. ``"filled with 0.0"``).
+    out : ndarray of shape (n_items, ...), optional
+        Preallocated batch: cache hits are read straight into ``out[i]``
+        (:meth:`~sklearn_ser.utils.FeatureCache.get_into`) and returned as that
+        view, saving an allocation and a copy per hit. Computed items are
+        returned as computed; the caller copies them into ``out``.
 
     Returns
     -------
     outputs : list of ndarray, in the order of ``items``
+        ``None`` where an item failed (only with ``on_error`` ``"skip"`` or
+        ``"warn"``).
+    failures : list of FailedItem
+        Only with ``return_failures=True``: the failed items in index order
+        (empty with ``on_error="raise"``, which raises instead).
+
+    Examples
+    --------
+    >>> def peak(item, index):
+    ...     return np.array([np.abs(read_item(item, index, sr=16000, min_samples=None)).max()])
+    >>> X = [np.full(4, 0.5), np.array([0.0, np.nan]), np.full(4, -0.25)]
+    >>> out, failed = extract_per_item(X, peak, namespace="Peak", cache_params={},
+    ...                                on_error="skip", return_failures=True)
+    >>> out[0], out[1], failed[0].source
+    (array([0.5], dtype=float32), None, 'X[1]')
     """
+    check_on_error(on_error)
+    catch = on_error != "raise"
     location = resolve_cache_location(memory)
     cache = None if location is None else FeatureCache(location, namespace, cache_params)
     outputs = [None] * len(items)
@@ -119,26 +258,47 @@ def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
             if isinstance(item, str) and not os.path.exists(item):
                 todo.append(i)  # let the loader raise its clear FileNotFoundError
                 continue
-            keys[i] = digest_item(item)
-            outputs[i] = cache.get(keys[i])
+            try:
+                keys[i] = digest_item(item)
+            except OSError:  # unreadable file: let the loader raise its clear error
+                todo.append(i)
+                continue
+            if out is not None:
+                outputs[i] = out[i] if cache.get_into(keys[i], out[i]) else None
+            else:
+                outputs[i] = cache.get(keys[i])
             if outputs[i] is None:
                 todo.append(i)
     else:
         todo = list(range(len(items)))
+    if cache is not None and todo:
+        cache.remove_stale_temporaries()  # left by a run killed mid-write
 
     bar = tqdm(total=len(todo), desc=desc or namespace, disable=not verbose or not todo,
                unit="file")
     try:
         if n_jobs in (None, 1) or len(todo) <= 1:
             for i in todo:
-                outputs[i] = _compute_one(compute, items[i], i, cache, keys[i])
+                outputs[i] = _compute_one(compute, items[i], i, cache, keys[i], catch)
                 bar.update()
         else:
-            jobs = (delayed(_compute_one)(compute, items[i], i, cache, keys[i]) for i in todo)
+            jobs = (delayed(_compute_one)(compute, items[i], i, cache, keys[i], catch)
+                    for i in todo)
             results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-            for i, out in zip(todo, results):
-                outputs[i] = out
+            for i, result in zip(todo, results):
+                outputs[i] = result
                 bar.update()
     finally:
         bar.close()
-    return outputs
+    failures = []
+    if catch:
+        failures = [result for result in outputs if isinstance(result, FailedItem)]
+        for failure in failures:
+            outputs[failure.index] = None
+        if failures and on_error == "warn":
+            warn_failures(
+                describe_failures(failures, len(items), producer=namespace,
+                                  failed_as=failed_as),
+                failures,
+            )
+    return (outputs, failures) if return_failures else outputs

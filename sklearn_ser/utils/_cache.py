@@ -10,18 +10,26 @@ modification time), so a renamed or copied corpus still hits the cache, and a
 file edited in place misses it. Writes go to a temporary file in the same
 folder that is then renamed over the final name (``os.replace``), so a reader,
 a concurrent worker, or a process killed mid-write never sees a partial entry.
+A writer killed mid-write leaves only its temporary file (``.<key>.*.tmp``),
+which is never read as an entry; :meth:`FeatureCache.remove_stale_temporaries`
+deletes such files once they are an hour old, and the front ends call it
+before they write.
 """
 
 import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 
 #: Bump when the layout of cache entries changes.
 _LAYOUT_VERSION = 1
+#: Age in seconds after which a temporary file is taken as left by a killed writer (a live
+#: writer keeps one for the milliseconds an ``np.save`` takes).
+_STALE_TEMPORARY_S = 3600
 _CHUNK = 1 << 20
 
 
@@ -151,6 +159,54 @@ class FeatureCache:
         except (FileNotFoundError, ValueError, EOFError, OSError):
             return None
 
+    def get_into(self, key, out):
+        """Read the entry for ``key`` straight into ``out``; return whether it was a hit.
+
+        Saves :meth:`get`'s allocation and the caller's copy into a stacked
+        batch (half the memory traffic of a warm ``LogMelImage`` run). An entry
+        that is missing, unreadable, truncated, or whose dtype or shape differs
+        from ``out``'s is a miss, and ``out`` is then unspecified.
+
+        Parameters
+        ----------
+        key : str
+        out : ndarray, C-contiguous
+            Destination, e.g. one row of a preallocated batch.
+
+        Returns
+        -------
+        hit : bool
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np
+        >>> cache = FeatureCache(tempfile.mkdtemp(), "Demo", {})
+        >>> cache.put("k", np.arange(3.0))
+        >>> out = np.empty(3)
+        >>> cache.get_into("k", out), out
+        (True, array([0., 1., 2.]))
+        >>> cache.get_into("k", np.empty(4)), cache.get_into("missing", out)
+        (False, False)
+        """
+        if not out.flags.c_contiguous:
+            cached = self.get(key)
+            if cached is None or cached.shape != out.shape or cached.dtype != out.dtype:
+                return False
+            out[...] = cached
+            return True
+        fmt = np.lib.format
+        try:
+            with open(self.path_for(key), "rb") as fh:
+                version = fmt.read_magic(fh)
+                read_header = (fmt.read_array_header_1_0 if version == (1, 0)
+                               else fmt.read_array_header_2_0)
+                shape, fortran_order, dtype = read_header(fh)
+                if shape != out.shape or dtype != out.dtype or (fortran_order and out.ndim > 1):
+                    return False
+                return fh.readinto(memoryview(out).cast("B")) == out.nbytes
+        except (FileNotFoundError, ValueError, EOFError, OSError):
+            return False
+
     def put(self, key, array):
         """Store ``array`` under ``key`` atomically (temporary file + rename)."""
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -165,6 +221,37 @@ class FeatureCache:
             except FileNotFoundError:
                 pass
             raise
+
+    def remove_stale_temporaries(self, older_than=_STALE_TEMPORARY_S):
+        """Delete temporary files that writers killed mid-write left in the folder.
+
+        Parameters
+        ----------
+        older_than : float, default=3600
+            Only temporary files last modified more than this many seconds ago
+            are deleted, so that concurrent writers keep theirs.
+
+        Returns
+        -------
+        n_removed : int
+        """
+        now = time.time()
+        n_removed = 0
+        try:
+            entries = os.scandir(self.folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        with entries:
+            for entry in entries:
+                if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+                    continue
+                try:
+                    if now - entry.stat().st_mtime > older_than:
+                        os.unlink(entry.path)
+                        n_removed += 1
+                except FileNotFoundError:  # its writer finished or another process removed it
+                    pass
+        return n_removed
 
     def get_or_compute(self, key, compute):
         """Return the cached array for ``key``, computing and storing it on a miss."""
