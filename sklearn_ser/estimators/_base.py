@@ -11,6 +11,8 @@ recipes need:
 - ``device="auto"``: CUDA when available, else CPU; ``get_params`` and
   ``clone`` keep ``"auto"`` so a model trained on a GPU machine can be cloned
   or loaded on a CPU one;
+- training batches are reshuffled every epoch (``iterator_train__shuffle=True``
+  by default; skorch's own default is ``False``);
 - ``random_state``: seeds weight initialisation, shuffling and the internal
   validation split inside :func:`torch.random.fork_rng`, so the caller's
   global RNG state is left as it was;
@@ -114,6 +116,9 @@ class SERNetClassifier(NeuralNetClassifier):
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=8,
                  train_split="auto", valid_fraction=0.2, lr_step_size=10, lr_gamma=0.1,
                  patience=10, device="auto", random_state=None, verbose=0, **kwargs):
+        # skorch's DataLoader does not shuffle by default; training batches drawn in corpus
+        # order (RAVDESS files are sorted by emotion within an actor) train badly.
+        kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
                          device=device, verbose=verbose, **kwargs)
