@@ -34,7 +34,7 @@ from .datasets import load_corpus
 from .estimators import VACNNClassifier
 from .features import LogMelImage
 
-__all__ = ["pretrain_vacnn", "main"]
+__all__ = ["main", "pretrain_vacnn", "subset_bunch"]
 
 
 def _select_speakers(bunch, speakers):

@@ -8,6 +8,7 @@ functions only read; the ``fetch_*`` functions download a missing corpus
 """
 
 from ._base import (
+    drop_unreadable,
     get_data_home,
     list_corpora,
     load_corpus,
@@ -20,6 +21,7 @@ from ._base import (
 from ._fetch import fetch_crema_d, fetch_emodb, fetch_ravdess, fetch_savee, fetch_tess
 
 __all__ = [
+    "drop_unreadable",
     "fetch_crema_d",
     "fetch_emodb",
     "fetch_ravdess",

@@ -1,13 +1,48 @@
-"""Feature transformers: audio front ends and image encoders."""
+"""Feature transformers: audio front ends, segmenters, selectors and image encoders."""
 
 from .bovw import BOVWEncoder, extract_kaze_descriptors, select_n_words
-from .logmel import LogMelImage, flatten_images, logmel_image
+from .gds import GaussianDataSelector, gds_scores
+from .logmel import flatten_images, logmel_image, LogMelImage
+from .segments import (
+    check_segments,
+    expand_segments,
+    log_mel_spectrogram,
+    mean_by_utterance,
+    pack_segments,
+    segment_spectrogram,
+    SegmentedLogMel,
+)
+from .spectrogram import (
+    check_spectrograms,
+    crop_middle,
+    log_spectrogram,
+    LogMelSpectrogram,
+    LogSTFTSpectrogram,
+    pack_spectrograms,
+    spectrogram_lengths,
+)
 
 __all__ = [
     "BOVWEncoder",
-    "LogMelImage",
+    "check_segments",
+    "check_spectrograms",
+    "crop_middle",
+    "expand_segments",
     "extract_kaze_descriptors",
     "flatten_images",
+    "GaussianDataSelector",
+    "gds_scores",
+    "log_mel_spectrogram",
+    "log_spectrogram",
     "logmel_image",
+    "LogMelImage",
+    "LogMelSpectrogram",
+    "LogSTFTSpectrogram",
+    "mean_by_utterance",
+    "pack_segments",
+    "pack_spectrograms",
+    "segment_spectrogram",
+    "SegmentedLogMel",
     "select_n_words",
+    "spectrogram_lengths",
 ]

@@ -11,6 +11,17 @@ Method A (VACNN + BOVW, seeds 000 and 001):
 - networks: :class:`VACNNEncoder` (with :class:`VABlock`), :class:`VACNN` (pretraining),
   :class:`VACNNBOVW` (fine-tuning with a BOVW histogram, via :class:`BOVWEmbedding`);
 - transfer: :func:`freeze_until`.
+
+Method B (Gaussian data selection + late fusion, seed 004): :class:`VGGish`,
+:class:`YAMNet` and their weight loaders (:func:`load_vggish_weights`,
+:func:`load_yamnet_weights`, :func:`fetch_weights`), fused by :class:`VGGishYAMNetFusion`.
+
+Method C (ViT with vertical patches and distillation): :class:`VerticalPatchViT`,
+:class:`TeacherViT`, :class:`StudentViT`, :class:`FeatureMapDistiller`,
+:class:`DistillationLoss`.
+
+Method D (CNN + BiGRU with center loss): :class:`CRNN`, :class:`CenterLoss`,
+:class:`SoftmaxCenterLoss`.
 """
 
 from .attention import CBAM, ChannelAttention, ContextAttention, SpatialAttention, VAModule
@@ -24,19 +35,67 @@ from .vacnn import (
     VACNNEncoder,
     freeze_until,
 )
+from .crnn import CRNN, MaskedBatchNorm2d, MaskedConvBlock
+from .late_fusion import VGGishYAMNetFusion
+from .losses import CenterLoss, SoftmaxCenterLoss
+from .vggish import VGGish, VGGishBlock
+from .vit import (
+    ConvStem,
+    CoordinateEncoding,
+    DistillationLoss,
+    FeatureMapDistiller,
+    MultiHeadSelfAttention,
+    StudentViT,
+    TeacherViT,
+    TransformerBlock,
+    TransformerEncoder,
+    VerticalPatchEmbedding,
+    VerticalPatchViT,
+    resolve_distill_pairs,
+)
+from .weights import fetch_weights, load_state_into, load_vggish_weights, load_yamnet_weights
+from .yamnet import BatchNormNoScale, YAMNet, YAMNetConv, YAMNetSeparableConv
 
 __all__ = [
+    "BatchNormNoScale",
     "BOVWEmbedding",
     "CBAM",
+    "CenterLoss",
     "ChannelAttention",
     "ContextAttention",
     "ConvBlock",
+    "ConvStem",
+    "CoordinateEncoding",
+    "CRNN",
+    "DistillationLoss",
     "ENCODER_STAGES",
+    "FeatureMapDistiller",
+    "fetch_weights",
+    "freeze_until",
+    "load_state_into",
+    "load_vggish_weights",
+    "load_yamnet_weights",
+    "MaskedBatchNorm2d",
+    "MaskedConvBlock",
+    "MultiHeadSelfAttention",
+    "resolve_distill_pairs",
+    "SoftmaxCenterLoss",
     "SpatialAttention",
+    "StudentViT",
+    "TeacherViT",
+    "TransformerBlock",
+    "TransformerEncoder",
     "VABlock",
     "VACNN",
     "VACNNBOVW",
     "VACNNEncoder",
     "VAModule",
-    "freeze_until",
+    "VerticalPatchEmbedding",
+    "VerticalPatchViT",
+    "VGGish",
+    "VGGishBlock",
+    "VGGishYAMNetFusion",
+    "YAMNet",
+    "YAMNetConv",
+    "YAMNetSeparableConv",
 ]
