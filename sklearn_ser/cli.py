@@ -34,7 +34,21 @@ Models (``--model``):
 ``logmel-logreg``
     ``LogMelImage`` (64x64 by default) -> flatten -> ``StandardScaler`` ->
     ``LogisticRegression(C=0.01)``: the fast sanity baseline of
-    ``examples/plot_emodb_baseline.py``.
+    ``examples/plot_emodb_baseline.py``;
+``late-fusion``
+    ``SegmentedLogMel`` (96x64 segments) -> ``GaussianDataSelector`` ->
+    :class:`~sklearn_ser.estimators.LateFusionClassifier` (method B; VGGish and
+    YAMNet randomly initialised: the CLI loads no released weights);
+``vit-distilled``
+    ``LogMelImage`` (128x128) ->
+    :class:`~sklearn_ser.estimators.DistilledViTClassifier` (method C;
+    ``--epochs`` per stage);
+``crnn``
+    variable-length ``LogMelSpectrogram`` ->
+    :class:`~sklearn_ser.estimators.CRNNClassifier` (method D, center loss).
+
+``--lr`` and ``--batch-size`` default to each estimator's own (paper) values;
+``explain`` works on the image networks (``vacnn``, ``vacnn-bovw``).
 
 ``fit`` trains a model on a whole corpus and saves it with
 :func:`sklearn_ser.persistence.save`; ``predict`` and ``explain`` load such a
@@ -60,10 +74,11 @@ __all__ = ["main", "build_parser", "MODELS"]
 PROG = "sklearn-ser"
 
 #: The models the command line builds (``--model``).
-MODELS = ("vacnn-bovw", "vacnn", "logmel-logreg")
+MODELS = ("vacnn-bovw", "vacnn", "logmel-logreg", "late-fusion", "vit-distilled", "crnn")
 
 #: Default image side per model.
-_DEFAULT_IMAGE_SIZE = {"vacnn-bovw": 224, "vacnn": 224, "logmel-logreg": 64}
+_DEFAULT_IMAGE_SIZE = {"vacnn-bovw": 224, "vacnn": 224, "logmel-logreg": 64,
+                       "vit-distilled": 128}
 
 _DESCRIPTION = """\
 Speech emotion recognition from spectrogram images (sklearn-ser).
@@ -72,6 +87,9 @@ models (--model):
   vacnn-bovw     log-mel image -> BOVW histogram -> VACNN+BOVW (method A; --pretrained FILE)
   vacnn          log-mel image -> VACNN
   logmel-logreg  64x64 log-mel image -> flatten -> StandardScaler -> LogisticRegression
+  late-fusion    96x64 log-mel segments -> Gaussian data selection -> VGGish+YAMNet (method B)
+  vit-distilled  128x128 log-mel image -> teacher ViT distilled into a student ViT (method C)
+  crnn           variable-length log-mel spectrogram -> CNN + BiGRU, center loss (method D)
 
 Corpora are read from --data-home or $SKLEARN_SER_DATA (one folder per corpus)."""
 
@@ -174,18 +192,22 @@ def _model_options(parser):
                        help="pretrained VACNN weights (from 'sklearn-ser pretrain') to "
                             "fine-tune from; --model vacnn-bovw only")
     group.add_argument("--image-size", type=_positive_int, default=None, metavar="N",
-                       help="side of the square log-mel images (default: 224 for the "
-                            "networks, 64 for logmel-logreg)")
+                       help="side of the square log-mel images (default: 224 for vacnn "
+                            "and vacnn-bovw, 128 for vit-distilled, 64 for logmel-logreg; "
+                            "late-fusion and crnn take no images)")
     group.add_argument("--n-words", type=_positive_int, default=128, metavar="N",
                        help="BOVW vocabulary size (vacnn-bovw)")
     group.add_argument("--epochs", type=_positive_int, default=30, metavar="N",
-                       help="maximum training epochs of the networks")
+                       help="maximum training epochs of the networks (per stage for "
+                            "vit-distilled)")
     group.add_argument("--patience", type=_positive_int, default=10, metavar="N",
                        help="early-stopping patience in epochs")
-    group.add_argument("--lr", type=_positive_float, default=1e-3,
-                       help="learning rate of the networks")
-    group.add_argument("--batch-size", type=_positive_int, default=8, metavar="N",
-                       help="batch size of the networks")
+    group.add_argument("--lr", type=_positive_float, default=None,
+                       help="learning rate of the networks (default: the estimator's, "
+                            "1e-3 for the VACNNs)")
+    group.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+                       help="batch size of the networks (default: the estimator's, 8 for "
+                            "the VACNNs)")
     group.add_argument("--device", default="auto", metavar="DEVICE",
                        help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
     group.add_argument("--seed", type=int, default=0, metavar="N",
@@ -378,7 +400,12 @@ def _check_model_args(args):
             raise CommandLineError(
                 f"--pretrained {args.pretrained}: no such file (create it with "
                 "'sklearn-ser pretrain --out FILE')")
-    if args.image_size is None:
+    if args.model not in _DEFAULT_IMAGE_SIZE:
+        if args.image_size is not None:
+            raise CommandLineError(
+                f"--image-size applies to the image models, not {args.model} (its front end "
+                "keeps the spectrogram's own size)")
+    elif args.image_size is None:
         args.image_size = _DEFAULT_IMAGE_SIZE[args.model]
 
 
@@ -402,17 +429,40 @@ def _warn_pretraining_leak(pretrained, corpus):
 
 
 def _frontend(args):
-    from .features import LogMelImage
+    from .features import LogMelImage, LogMelSpectrogram, SegmentedLogMel
 
-    return LogMelImage(size=(args.image_size, args.image_size), n_jobs=args.n_jobs,
-                       memory=args.cache, verbose=args.verbose)
+    common = dict(n_jobs=args.n_jobs, memory=args.cache, verbose=args.verbose)
+    if args.model == "late-fusion":
+        return SegmentedLogMel(**common)
+    if args.model == "crnn":
+        return LogMelSpectrogram(**common)
+    return LogMelImage(size=(args.image_size, args.image_size), **common)
 
 
 def _model_steps(args):
     """The steps after the log-mel front end, unfitted."""
-    net_params = dict(max_epochs=args.epochs, patience=args.patience, lr=args.lr,
-                      batch_size=args.batch_size, device=args.device, random_state=args.seed,
-                      verbose=args.verbose)
+    net_params = dict(max_epochs=args.epochs, patience=args.patience, device=args.device,
+                      random_state=args.seed, verbose=args.verbose)
+    vacnn = args.model in ("vacnn", "vacnn-bovw")
+    for name, vacnn_default in (("lr", 1e-3), ("batch_size", 8)):
+        value = getattr(args, name)
+        if value is not None or vacnn:
+            net_params[name] = vacnn_default if value is None else value
+    if args.model == "late-fusion":
+        from .estimators import LateFusionClassifier
+        from .features import GaussianDataSelector
+
+        return [GaussianDataSelector(), LateFusionClassifier(**net_params)]
+    if args.model == "crnn":
+        from .estimators import CRNNClassifier
+
+        return [CRNNClassifier(**net_params)]
+    if args.model == "vit-distilled":
+        from .estimators import DistilledViTClassifier
+
+        epochs = net_params.pop("max_epochs")
+        return [DistilledViTClassifier(teacher_epochs=epochs, matching_epochs=epochs,
+                                       student_epochs=epochs, **net_params)]
     if args.model == "logmel-logreg":
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -719,10 +769,14 @@ def _explain(args, argv):
     _check_audio([args.audio])
     methods = list(dict.fromkeys(args.method or ["gradcam"]))
     model = _load_model(args)
-    if not hasattr(model, "steps") or _net_of(model) is None:
+    from .features import LogMelImage
+
+    if (not hasattr(model, "steps") or _net_of(model) is None
+            or not isinstance(model.steps[0][1], LogMelImage)):
         raise CommandLineError(
-            f"{args.model} is not a pipeline ending in a network (vacnn or vacnn-bovw); "
-            "the explanation methods need one")
+            f"{args.model} is not a log-mel image pipeline ending in a network (vacnn or "
+            "vacnn-bovw); 'explain' supports those (use sklearn_ser.explain in Python for "
+            "other networks)")
     X = [args.audio]
     classes = [str(c) for c in np.asarray(model.classes_).tolist()]
     if args.target is not None and args.target not in classes:

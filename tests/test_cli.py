@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,6 +116,43 @@ def test_evaluate_logmel_logreg_speaker_folds(emodb_home, tmp_path, capsys):
         folds_of_speaker.setdefault(row["speaker"], set()).add(row["fold"])
     assert all(len(folds) == 1 for folds in folds_of_speaker.values())  # speaker-independent
     assert 0.0 <= report["summary"]["ua_mean"] <= 1.0
+
+
+@pytest.mark.parametrize("model, extra", [
+    ("late-fusion", ["--batch-size", "16"]),
+    ("crnn", []),
+    ("vit-distilled", ["--image-size", "32"]),
+])
+def test_evaluate_methods_b_c_d(model, extra, emodb_home, tmp_path, capsys):
+    status, out, err = _run(
+        capsys, "evaluate", "--data-home", emodb_home, "--model", model, "--max-files", 28,
+        "--cv", 2, "--epochs", 1, *extra, "--out", tmp_path / model)
+    assert status == 0, err
+    report, rows = _read_outputs(tmp_path / model)
+    assert report["model"] == model
+    assert report["n_files"] == 28 == len(rows)  # one prediction per utterance
+    assert [f["n_test"] for f in report["folds"]] == [14, 14]
+
+
+def test_non_image_models_refuse_an_image_size(emodb_home, capsys):
+    status, out, err = _run(capsys, "evaluate", "--data-home", emodb_home, "--model", "crnn",
+                            "--image-size", 64)
+    assert status == 2
+    assert "--image-size applies to the image models" in err
+
+
+def test_fit_predict_crnn_and_explain_refuses_it(emodb_home, tmp_path, capsys):
+    out = tmp_path / "crnn"
+    status, _, err = _run(capsys, "fit", "--data-home", emodb_home, "--model", "crnn",
+                          "--max-files", 21, "--epochs", 1, "--out", out)
+    assert status == 0, err
+    files = sorted(str(f) for f in (Path(emodb_home) / "emodb").rglob("*.wav"))[:2]
+    status, printed, err = _run(capsys, "predict", out, *files, "--json")
+    assert status == 0, err
+    assert len(json.loads(printed)) == 2
+    status, _, err = _run(capsys, "explain", out, files[0], "--out", tmp_path / "figs")
+    assert status == 2
+    assert "not a log-mel image pipeline" in err
 
 
 @pytest.fixture(scope="module")
