@@ -186,8 +186,9 @@ def _data_options(parser):
 
 def _model_options(parser):
     group = parser.add_argument_group("model")
-    group.add_argument("--model", default="vacnn-bovw", choices=MODELS,
-                       help="what to train (see 'sklearn-ser --help')")
+    group.add_argument("--model", default="vacnn-bovw", choices=MODELS, metavar="MODEL",
+                       help="what to train: " + ", ".join(MODELS)
+                            + " (see 'sklearn-ser --help')")
     group.add_argument("--pretrained", default=None, metavar="FILE",
                        help="pretrained VACNN weights (from 'sklearn-ser pretrain') to "
                             "fine-tune from; --model vacnn-bovw only")
