@@ -6,20 +6,16 @@ temporary folder that is renamed into place in one step, so an interrupted or
 corrupt download never leaves something that looks like a corpus.
 """
 
-import hashlib
 import logging
 import os
-import re
 import shutil
 import tarfile
-import tempfile
-import urllib.error
-import urllib.request
 import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from ..exceptions import ChecksumError, CorpusError
+from ..utils._download import check_digest_format, download_to_temporary
 from ._base import _load_one, get_data_home
 from ._corpora import CORPORA
 
@@ -27,19 +23,7 @@ __all__ = ["fetch_crema_d", "fetch_emodb", "fetch_ravdess", "fetch_savee", "fetc
 
 logger = logging.getLogger(__name__)
 
-_CHUNK_SIZE = 1 << 20
-_TIMEOUT_S = 60
-_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 _LOAD_KWARGS = ("harmonize", "strict")
-
-
-def _check_sha256(sha256):
-    if not isinstance(sha256, str) or _SHA256_RE.match(sha256) is None:
-        raise ValueError(
-            f"sha256 must be a SHA-256 digest of 64 hexadecimal digits; got {sha256!r}. "
-            "Compute it with `sha256sum archive.zip` on a copy you trust."
-        )
-    return sha256.lower()
 
 
 def _download(url, home, expected, spec):
@@ -47,29 +31,10 @@ def _download(url, home, expected, spec):
 
     Returns the path of the verified file; on any failure nothing is left.
     """
-    fd, part = tempfile.mkstemp(prefix=f".{spec.folder}-", suffix=".download", dir=home)
-    hasher = hashlib.sha256()
-    logger.info("Downloading %s from %s to %s", spec.title, url, part)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                response = urllib.request.urlopen(url, timeout=_TIMEOUT_S)
-            except urllib.error.URLError as exc:
-                raise OSError(
-                    f"Could not download {spec.title} from {url}: {exc.reason}. Check the address "
-                    f"and the connection, or put the corpus in {Path(home) / spec.folder} by hand."
-                ) from exc
-            with response:
-                while True:
-                    chunk = response.read(_CHUNK_SIZE)
-                    if not chunk:
-                        break
-                    hasher.update(chunk)
-                    out.write(chunk)
-    except BaseException:
-        os.remove(part)
-        raise
-    actual = hasher.hexdigest()
+    logger.info("Downloading %s from %s to %s", spec.title, url, home)
+    part, actual = download_to_temporary(
+        url, home, prefix=f".{spec.folder}-", source=f"{spec.title} from {url}",
+        manual=f"the corpus in {Path(home) / spec.folder}")
     if actual != expected:
         os.remove(part)
         raise ChecksumError(
@@ -151,7 +116,7 @@ def _download_and_extract(spec, home, url, sha256):
             "digits>', the digest you trust (for example from `sha256sum` on a copy you "
             f"checked), or put the corpus in {root} by hand ({spec.manual_download})"
         )
-    expected = _check_sha256(expected)
+    expected = check_digest_format(expected, "archive.zip")
 
     os.makedirs(home, exist_ok=True)
     archive = _download(url, home, expected, spec)

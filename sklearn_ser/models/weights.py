@@ -42,9 +42,6 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +49,7 @@ import numpy as np
 import torch
 
 from ..exceptions import ChecksumError
+from ..utils._download import CHUNK_SIZE, check_digest_format, download_to_temporary
 from .yamnet import YAMNET_LAYERS
 
 __all__ = [
@@ -72,10 +70,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
-_CHUNK_SIZE = 1 << 20
-_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -173,19 +167,10 @@ def get_weights_home(weights_home=None):
     return Path(os.path.expanduser(os.fspath(weights_home)))
 
 
-def _check_digest_format(sha256):
-    if not isinstance(sha256, str) or _SHA256_RE.match(sha256) is None:
-        raise ValueError(
-            f"sha256 must be a SHA-256 digest of 64 hexadecimal digits; got {sha256!r}. "
-            "Compute it with `sha256sum FILE` on a copy you trust."
-        )
-    return sha256.lower()
-
-
 def _file_sha256(path):
     hasher = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK_SIZE), b""):
+        for chunk in iter(lambda: fh.read(CHUNK_SIZE), b""):
             hasher.update(chunk)
     return hasher.hexdigest()
 
@@ -212,7 +197,7 @@ def check_sha256(path, sha256):
     ...     check_sha256(path, hashlib.sha256(b"abc").hexdigest()) == path
     True
     """
-    expected = _check_digest_format(sha256)
+    expected = check_digest_format(sha256)
     actual = _file_sha256(path)
     if actual != expected:
         raise ChecksumError(
@@ -273,29 +258,16 @@ def fetch_weights(name_or_url, *, sha256=None, weights_home=None, filename=None)
             "Pass sha256='<64 hex digits>', the digest you trust (e.g. `sha256sum` of a copy "
             "you verified)."
         )
-    expected = _check_digest_format(expected)
+    expected = check_digest_format(expected)
     home = get_weights_home(weights_home)
     target = home / (filename or default_name)
     if target.exists():
         return check_sha256(target, expected)
     home.mkdir(parents=True, exist_ok=True)
-    fd, part = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".download", dir=home)
-    hasher = hashlib.sha256()
     logger.info("Downloading %s to %s", url, target)
+    part, actual = download_to_temporary(url, home, prefix=f".{target.name}-", source=url,
+                                         manual=f"the file in {home}")
     try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                response = urllib.request.urlopen(url, timeout=_TIMEOUT_S)
-            except urllib.error.URLError as exc:
-                raise OSError(
-                    f"Could not download {url}: {exc.reason}. Check the address and the "
-                    f"connection, or put the file in {home} by hand."
-                ) from exc
-            with response:
-                for chunk in iter(lambda: response.read(_CHUNK_SIZE), b""):
-                    hasher.update(chunk)
-                    out.write(chunk)
-        actual = hasher.hexdigest()
         if actual != expected:
             raise ChecksumError(
                 f"The file downloaded from {url} does not match its expected SHA-256 digest: "

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from sklearn_ser.datasets import fetch_crema_d, fetch_emodb, fetch_ravdess, fetch_savee, fetch_tess
-from sklearn_ser.datasets import _fetch
+from sklearn_ser.utils import _download
 from sklearn_ser.exceptions import ChecksumError, CorpusError, PartialCorpusWarning
 
 
@@ -28,7 +28,7 @@ def no_network(monkeypatch):
     def _refuse(*args, **kwargs):
         raise AssertionError("a download was attempted")
 
-    monkeypatch.setattr(_fetch.urllib.request, "urlopen", _refuse)
+    monkeypatch.setattr(_download.urllib.request, "urlopen", _refuse)
 
 
 def _zip(path, members, write_tree, tmp_path):

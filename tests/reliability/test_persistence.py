@@ -13,7 +13,8 @@ import pytest
 import torch
 from skorch.callbacks import TrainEndCheckpoint
 
-from sklearn_ser.datasets import _fetch, fetch_tess
+from sklearn_ser.datasets import fetch_tess
+from sklearn_ser.utils import _download
 from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier, load_encoder_state
 from sklearn_ser.estimators import ResumableCheckpoint, load_training_state
 from sklearn_ser.utils import FeatureCache
@@ -108,7 +109,7 @@ class _BrokenResponse(io.BytesIO):
 def test_interrupted_download_leaves_nothing(tmp_path, monkeypatch, error):
     home = tmp_path / "home"
     home.mkdir()
-    monkeypatch.setattr(_fetch.urllib.request, "urlopen",
+    monkeypatch.setattr(_download.urllib.request, "urlopen",
                         lambda url, timeout: _BrokenResponse(error))
     with pytest.raises(type(error)):
         fetch_tess(home, url="https://example.org/tess.zip", sha256="a" * 64)
