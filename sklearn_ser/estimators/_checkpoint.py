@@ -25,12 +25,13 @@ run.
 import hashlib
 import json
 import os
-import tempfile
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.history import History
+
+from ..utils._cache import write_atomically
 
 __all__ = ["ResumableCheckpoint", "load_training_state"]
 
@@ -319,19 +320,8 @@ class ResumableCheckpoint(Callback):
         state = self.state(net)
         folder = os.fspath(self.dirname)
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.filename}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(state, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        write_atomically(self.path, lambda fh: torch.save(state, fh),
+                         prefix=f".{self.filename}.", fsync=True)
 
     def _restore(self, net, state):
         for key in ("modules", "optimizers", "criteria"):

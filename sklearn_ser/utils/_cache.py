@@ -113,6 +113,31 @@ def digest_item(item):
     return h.hexdigest()
 
 
+def write_atomically(path, write, *, prefix, fsync=False):
+    """Write a file so that ``path`` never holds a partial one.
+
+    ``write(fh)`` fills a temporary file (``prefix`` + random + ``.tmp``) in
+    ``path``'s folder, which is then renamed over ``path`` (``os.replace``); on
+    any failure, Ctrl-C included, the temporary file is removed and the error
+    re-raised. ``fsync=True`` flushes the data to disk before the rename.
+    """
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.fspath(path)) or ".", prefix=prefix,
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
 class FeatureCache:
     """On-disk store of one array per input item, keyed by content digest.
 
@@ -210,17 +235,9 @@ class FeatureCache:
     def put(self, key, array):
         """Store ``array`` under ``key`` atomically (temporary file + rename)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, np.asarray(array), allow_pickle=False)
-            os.replace(tmp, self.path_for(key))
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        write_atomically(self.path_for(key),
+                         lambda fh: np.save(fh, np.asarray(array), allow_pickle=False),
+                         prefix=f".{key}.")
 
     def remove_stale_temporaries(self, older_than=_STALE_TEMPORARY_S):
         """Delete temporary files that writers killed mid-write left in the folder.
