@@ -641,19 +641,9 @@ def _evaluate(args, argv):
 # pretrain
 # --------------------------------------------------------------------------------------------
 def _pretrain(args, argv):
-    from .estimators import VACNNClassifier
-    from .pretraining import pretrain_vacnn
+    from .pretraining import _pretrain_from_args
 
-    estimator = VACNNClassifier(
-        module__attention=None if args.attention == "none" else args.attention,
-        max_epochs=args.epochs, patience=args.patience, device=args.device,
-        random_state=args.seed, verbose=args.verbose)
-    net = pretrain_vacnn(
-        args.corpus, args.out, data_home=args.data_home,
-        speakers=None if args.speakers is None else args.speakers.split(","),
-        image_params={"size": (args.image_size, args.image_size)}, memory=args.cache,
-        n_jobs=args.n_jobs, estimator=estimator, command=_command_line(argv),
-        verbose=args.verbose)
+    net = _pretrain_from_args(args, _command_line(argv))
     history = net.history_
     best = max(history[:, "valid_acc"]) if net.train_split is not None and len(history) else None
     best_text = "n/a" if best is None else f"{best:.4f}"

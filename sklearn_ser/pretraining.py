@@ -178,21 +178,28 @@ def _parse_args(argv):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
-    """Entry point of ``python -m sklearn_ser.pretraining``."""
-    args = _parse_args(sys.argv[1:] if argv is None else argv)
+def _pretrain_from_args(args, command):
+    """Run :func:`pretrain_vacnn` with parsed command-line options.
+
+    Shared by ``python -m sklearn_ser.pretraining`` and ``sklearn-ser pretrain``,
+    whose parsers give the same option names.
+    """
     estimator = VACNNClassifier(
         module__attention=None if args.attention == "none" else args.attention,
         max_epochs=args.epochs, patience=args.patience, device=args.device,
         random_state=args.seed, verbose=args.verbose)
-    net = pretrain_vacnn(
+    return pretrain_vacnn(
         args.corpus, args.out, data_home=args.data_home,
         speakers=None if args.speakers is None else args.speakers.split(","),
         image_params={"size": (args.image_size, args.image_size)}, memory=args.cache,
-        n_jobs=args.n_jobs, estimator=estimator,
-        command="python -m sklearn_ser.pretraining " + " ".join(
-            map(shlex.quote, sys.argv[1:] if argv is None else argv)),
-        verbose=args.verbose)
+        n_jobs=args.n_jobs, estimator=estimator, command=command, verbose=args.verbose)
+
+
+def main(argv=None):
+    """Entry point of ``python -m sklearn_ser.pretraining``."""
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    net = _pretrain_from_args(args, "python -m sklearn_ser.pretraining " + " ".join(
+        map(shlex.quote, sys.argv[1:] if argv is None else argv)))
     best = max(net.history[:, "valid_acc"]) if net.train_split is not None else float("nan")
     print(f"saved {args.out} (+ .json): classes {net.classes_.tolist()}, "
           f"best validation accuracy {best:.4f}")
