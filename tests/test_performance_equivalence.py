@@ -10,13 +10,17 @@
   channels-last or bf16 autocast it predicts the same up to rounding.
 """
 
+import contextlib
+import threading
+import time
+
 import cv2
 import librosa
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier
 from sklearn_ser.estimators._performance import autocast_dtype
@@ -119,7 +123,10 @@ def test_emodb_images_equal_librosa_recipe(emodb_home):
         np.testing.assert_array_equal(image[0], reference_image(y), err_msg=path)
 
 
-def test_parallel_cached_transform_equals_reference(emodb_home, tmp_path):
+@pytest.mark.parametrize("backend", [None, "loky"], ids=["threads", "processes"])
+def test_parallel_cached_transform_equals_reference(emodb_home, tmp_path, backend):
+    from joblib import parallel_config
+
     from sklearn_ser.datasets import load_emodb
     from sklearn_ser.audio import load_audio
 
@@ -127,8 +134,53 @@ def test_parallel_cached_transform_equals_reference(emodb_home, tmp_path):
     expected = np.stack([reference_image(load_audio(f, sr=16000)[0], size=(64, 64))[None]
                          for f in files])
     front = LogMelImage(size=(64, 64), n_jobs=2, memory=tmp_path)
-    np.testing.assert_array_equal(front.fit_transform(files), expected)  # computed by workers
+    # None: LogMelImage's own choice (thread workers); "loky": process workers.
+    with parallel_config(backend=backend) if backend else contextlib.nullcontext():
+        np.testing.assert_array_equal(front.fit_transform(files), expected)  # by workers
     np.testing.assert_array_equal(front.fit_transform(files), expected)  # read from the cache
+
+
+def test_thread_workers_run_the_mel_product_on_one_blas_thread(make_wav, monkeypatch):
+    """LogMelImage's thread workers compute under one BLAS thread, restored afterwards.
+
+    OpenBLAS's thread count is process-wide and threadpoolctl lets only one thread change it
+    (other threads' limits silently do nothing), so the worker threads rely on the limit the
+    calling thread holds for the batch.
+    """
+    controller = ThreadpoolController()
+    if not controller.select(user_api="blas"):
+        pytest.skip("no BLAS library found by threadpoolctl")
+
+    def blas_threads():
+        return {lib.num_threads for lib in controller.select(user_api="blas").lib_controllers}
+
+    seen = []
+    power_to_db = logmel_module._power_to_db
+
+    def spy(*args, **kwargs):  # runs in the worker, right after the mel product
+        seen.append((threading.current_thread() is threading.main_thread(), blas_threads()))
+        time.sleep(0.002)  # keep several workers inside at once
+        return power_to_db(*args, **kwargs)
+
+    monkeypatch.setattr(logmel_module, "_power_to_db", spy)
+    paths = [str(make_wav(f"w{k}.wav", samples=_signal(8000 + 97 * k, np.float64, seed=k)))
+             for k in range(24)]
+    with threadpool_limits(limits=2, user_api="blas"):
+        LogMelImage(size=(32, 32), n_jobs=4).fit_transform(paths)
+        after = blas_threads()
+    assert len(seen) == 24
+    assert not any(in_main for in_main, _ in seen)  # computed by worker threads
+    assert all(threads == {1} for _, threads in seen)
+    assert after == {2}
+
+
+def test_thread_workers_give_the_sequential_images_bit_for_bit(make_wav):
+    paths = [str(make_wav(f"item{k}.wav", samples=_signal(int(16000 * seconds), np.float64,
+                                                           seed=k)))
+             for k, seconds in enumerate((0.3, 1.0, 2.5, 0.7, 1.9, 3.1))]
+    sequential = LogMelImage(size=(48, 64)).fit_transform(paths * 3)
+    threaded = LogMelImage(size=(48, 64), n_jobs=4).fit_transform(paths * 3)
+    np.testing.assert_array_equal(threaded, sequential)
 
 
 def test_worker_with_filters_never_builds_them(make_wav, monkeypatch):

@@ -191,7 +191,8 @@ def _compute_one(compute, item, index, cache, key, catch=False):
 
 def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
                      n_jobs=None, verbose=0, desc=None, on_error="raise",
-                     return_failures=False, failed_as="left as None", out=None):
+                     return_failures=False, failed_as="left as None", out=None,
+                     prefer="processes"):
     """Apply ``compute(item, index)`` to every item, with cache and parallelism.
 
     Parameters
@@ -226,6 +227,12 @@ def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
         (:meth:`~sklearn_ser.utils.FeatureCache.get_into`) and returned as that
         view, saving an allocation and a copy per hit. Computed items are
         returned as computed; the caller copies them into ``out``.
+    prefer : {"processes", "threads"}, default="processes"
+        joblib's soft hint for the workers computing the misses when no
+        backend is set with :func:`joblib.parallel_config` (a dask backend set
+        there wins). ``"threads"`` suits a ``compute`` that spends its time in
+        code that releases the GIL (FFT, BLAS, OpenCV, file reads) and is
+        thread-safe: no worker processes to start, nothing pickled.
 
     Returns
     -------
@@ -284,7 +291,7 @@ def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
         else:
             jobs = (delayed(_compute_one)(compute, items[i], i, cache, keys[i], catch)
                     for i in todo)
-            results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+            results = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")(jobs)
             for i, result in zip(todo, results):
                 outputs[i] = result
                 bar.update()

@@ -390,8 +390,10 @@ class BOVWEncoder(TransformerMixin, BaseEstimator):
         the module's ``forward``).
     n_jobs : int or None, default=None
         Images whose descriptors are extracted in parallel (joblib); ``None``
-        means 1 unless in a :func:`joblib.parallel_backend` context, ``-1``
-        means all processors.
+        means 1 unless in a :func:`joblib.parallel_config` context, ``-1``
+        means all processors. The workers are threads (OpenCV releases the
+        GIL; no images are pickled to worker processes) unless a backend is set
+        with :func:`joblib.parallel_config`.
     memory : str, path-like, joblib.Memory or None, default=None
         Folder in which each image's descriptors are cached, keyed by the
         image content and the KAZE settings (see
@@ -527,7 +529,8 @@ class BOVWEncoder(TransformerMixin, BaseEstimator):
             )
             for image in images
         )
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        # OpenCV releases the GIL while it detects and describes: threads, not processes.
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")(jobs)
         if self.verbose:
             results = tqdm(
                 results, total=len(images), desc="KAZE descriptors", unit="image"

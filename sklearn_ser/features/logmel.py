@@ -31,10 +31,15 @@ _FRAME_BLOCK = 512
 # The mel filter-bank product goes through BLAS, whose float32 sums round differently with
 # different thread counts: run it on one thread so an image is the same bit for bit whether
 # it is computed here, in a joblib or dask worker (one thread each), or read from a cache.
+# OpenBLAS's thread count is one setting for the whole process, which threadpoolctl lets
+# only one thread at a time change (others' calls do nothing): LogMelImage.transform holds
+# it at one thread in the calling thread for a whole batch, so its thread workers, whose
+# own calls here do nothing, compute under that setting.
 _BLAS_CONTROLLER = None
 
 
 def _one_blas_thread():
+    """Context manager running BLAS on one thread (see the note above)."""
     global _BLAS_CONTROLLER
     if _BLAS_CONTROLLER is None:
         _BLAS_CONTROLLER = ThreadpoolController()
@@ -261,7 +266,13 @@ class LogMelImage(TransformerMixin, BaseEstimator):
         Pixel value of the loudest bin: 255 gives 0..255 images as in the
         paper, 1.0 gives images in ``[0, 1]``.
     n_jobs : int or None, default=None
-        Number of joblib workers computing images (``-1``: all cores).
+        Number of joblib workers computing images (``-1``: all cores). They
+        are threads unless a backend is set with
+        :func:`joblib.parallel_config` (e.g. ``backend="loky"`` for processes,
+        ``"dask"`` for a cluster): the per-image work (file decoding, FFT, the
+        mel product, resizing) runs in code that releases the GIL, and
+        threads need no start-up or pickling, which process workers cannot
+        repay on short utterances (``benchmarks/performance.py``).
     memory : None, str or joblib.Memory, default=None
         Folder of the on-disk feature cache. Each image is stored under a
         digest of its audio file's **content** (or waveform's bytes) and of
@@ -451,22 +462,25 @@ class LogMelImage(TransformerMixin, BaseEstimator):
         cache_params = dict(params, version=_IMAGE_VERSION, librosa=librosa.__version__)
         # Cache hits are read straight into their row of the batch (no per-image copy).
         batch = np.empty((len(items), 1) + params["size"], dtype=np.float32)
-        images, failures = extract_per_item(
-            items,
-            partial(_image_for_item, filters=_analysis_filters(
-                params["sr"], params["n_fft"], params["n_mels"], params["fmin"],
-                params["fmax"]), **params),
-            namespace=type(self).__name__,
-            cache_params=cache_params,
-            memory=self.memory,
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-            desc="log-mel images",
-            on_error=self.on_error,
-            return_failures=True,
-            failed_as=f"filled with {self.fill_value!r}",
-            out=batch,
-        )
+        # Thread workers share this thread's BLAS setting (see _one_blas_thread).
+        with _one_blas_thread():
+            images, failures = extract_per_item(
+                items,
+                partial(_image_for_item, filters=_analysis_filters(
+                    params["sr"], params["n_fft"], params["n_mels"], params["fmin"],
+                    params["fmax"]), **params),
+                namespace=type(self).__name__,
+                cache_params=cache_params,
+                memory=self.memory,
+                n_jobs=self.n_jobs,
+                prefer="threads",
+                verbose=self.verbose,
+                desc="log-mel images",
+                on_error=self.on_error,
+                return_failures=True,
+                failed_as=f"filled with {self.fill_value!r}",
+                out=batch,
+            )
         if failures:
             filler = np.full((1,) + params["size"], self.fill_value, dtype=np.float32)
             images = [filler if image is None else image for image in images]
