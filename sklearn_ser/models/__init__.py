@@ -10,7 +10,8 @@ Method A (VACNN + BOVW, seeds 000 and 001):
   :class:`CBAM`, :class:`ContextAttention`;
 - networks: :class:`VACNNEncoder` (with :class:`VABlock`), :class:`VACNN` (pretraining),
   :class:`VACNNBOVW` (fine-tuning with a BOVW histogram, via :class:`BOVWEmbedding`);
-- transfer: :func:`freeze_until`.
+- transfer: :func:`freeze_until`;
+- training-time augmentation (not in the papers): :class:`SpecAugment`.
 
 Method B (Gaussian data selection + late fusion, seed 004): :class:`VGGish`,
 :class:`YAMNet` and their weight loaders (:func:`load_vggish_weights`,
@@ -24,6 +25,7 @@ Method D (CNN + BiGRU with center loss): :class:`CRNN`, :class:`CenterLoss`,
 :class:`SoftmaxCenterLoss`.
 """
 
+from .augment import SpecAugment
 from .attention import CBAM, ChannelAttention, ContextAttention, SpatialAttention, VAModule
 from .blocks import ConvBlock
 from .vacnn import (
@@ -81,6 +83,7 @@ __all__ = [
     "resolve_distill_pairs",
     "SoftmaxCenterLoss",
     "SpatialAttention",
+    "SpecAugment",
     "StudentViT",
     "TeacherViT",
     "TransformerBlock",

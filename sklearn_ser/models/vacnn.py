@@ -41,6 +41,22 @@ ENCODER_STAGES = ("stem", "va1", "va2", "va3")
 _ATTENTION_MODULES = {"va": VAModule, "cbam": CBAM}
 
 
+def _augment_module(augment):
+    if augment is None:
+        return nn.Identity()
+    if not isinstance(augment, nn.Module):
+        raise TypeError(
+            f"augment must be a torch.nn.Module (e.g. sklearn_ser.models.SpecAugment()) or "
+            f"None, got {type(augment).__name__}."
+        )
+    if any(True for _ in augment.parameters()):
+        raise ValueError(
+            f"augment ({type(augment).__name__}) has parameters; an augmentation layer must "
+            "have none, so that the network's weights transfer with or without it."
+        )
+    return augment
+
+
 def _attention_module(attention, channels, reduction, residual):
     if attention is None:
         return nn.Identity()
@@ -224,9 +240,15 @@ class VACNN(nn.Module):
         Units of the first fully connected layer.
     dropout : float, default=0.0
         Dropout probability before the last layer (not in the paper; 0 disables it).
+    augment : torch.nn.Module or None, default=None
+        Applied to the input images first, e.g. :class:`~sklearn_ser.models.SpecAugment`,
+        which acts in training mode only (not in the paper; ``None`` disables it). It must
+        have no parameters, so that weights transfer with or without it.
 
     Attributes
     ----------
+    augment : torch.nn.Module
+        ``augment``, or :class:`torch.nn.Identity`.
     encoder : VACNNEncoder
     head : torch.nn.Sequential
         Children ``norm``, ``relu``, ``pool``, ``flatten``, ``fc1``, ``relu1``, ``dropout``,
@@ -247,9 +269,10 @@ class VACNN(nn.Module):
 
     def __init__(
         self, n_classes, in_channels=1, widths=(32, 96, 288), attention="va", residual=False,
-        hidden=256, dropout=0.0,
+        hidden=256, dropout=0.0, augment=None,
     ):
         super().__init__()
+        self.augment = _augment_module(augment)
         self.encoder = VACNNEncoder(
             in_channels=in_channels, widths=widths, attention=attention, residual=residual
         )
@@ -269,7 +292,7 @@ class VACNN(nn.Module):
 
     def forward(self, image):
         """Map images ``(B, in_channels, H, W)`` to logits ``(B, n_classes)``."""
-        return self.head(self.encoder(image))
+        return self.head(self.encoder(self.augment(image)))
 
 
 class BOVWEmbedding(nn.Module):
@@ -352,9 +375,14 @@ class VACNNBOVW(nn.Module):
         Side of the pooled map; the sequence has ``grid ** 2`` positions.
     dropout : float, default=0.0
         Dropout probability before the classification layer (not in the paper).
+    augment : torch.nn.Module or None, default=None
+        Applied to the images first (not to the histograms), e.g.
+        :class:`~sklearn_ser.models.SpecAugment` (training mode only; not in the paper).
 
     Attributes
     ----------
+    augment : torch.nn.Module
+        ``augment``, or :class:`torch.nn.Identity`.
     encoder : VACNNEncoder
         Same child name and parameter names as ``VACNN.encoder``, so
         ``fusion.encoder.load_state_dict(vacnn.encoder.state_dict())`` transfers the pretrained
@@ -394,9 +422,10 @@ class VACNNBOVW(nn.Module):
 
     def __init__(
         self, n_classes, n_words=128, in_channels=1, widths=(32, 96, 288), attention="va",
-        residual=False, grid=7, dropout=0.0,
+        residual=False, grid=7, dropout=0.0, augment=None,
     ):
         super().__init__()
+        self.augment = _augment_module(augment)
         self.encoder = VACNNEncoder(
             in_channels=in_channels, widths=widths, attention=attention, residual=residual
         )
@@ -432,7 +461,7 @@ class VACNNBOVW(nn.Module):
         alpha : torch.Tensor of shape (B, grid ** 2)
             Only with ``return_attention=True``.
         """
-        o = self.pool(self.encoder(image)).flatten(2).transpose(1, 2)  # (B, S, C)
+        o = self.pool(self.encoder(self.augment(image))).flatten(2).transpose(1, 2)  # (B, S, C)
         h_s = self.bovw_embedding(bovw.to(o.dtype))  # (B, S, C)
         av_t, alpha = self.context(h_s, h_s[:, -1])
         avf_s = torch.tanh(o * av_t.unsqueeze(1)) + h_s
