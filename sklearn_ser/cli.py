@@ -286,6 +286,10 @@ def build_parser():
     p.add_argument("--epochs", type=_positive_int, default=30, metavar="N", help="maximum epochs")
     p.add_argument("--patience", type=_positive_int, default=10, metavar="N",
                    help="early-stopping patience in epochs")
+    p.add_argument("--lr", type=_positive_float, default=1e-3,
+                   help="Adam learning rate (the paper's 1e-3)")
+    p.add_argument("--lr-step", type=_positive_int, default=10, metavar="N",
+                   help="epochs between tenfold learning-rate decays")
     p.add_argument("--cache", default=None, metavar="DIR", help="feature cache folder")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N",
                    help="workers computing images")

@@ -169,6 +169,10 @@ def _parse_args(argv):
     parser.add_argument("--attention", default="va", choices=["va", "cbam", "none"])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=10)
+    parser.add_argument("--lr", type=float, default=1e-3,
+                        help="Adam learning rate (default: the paper's 1e-3)")
+    parser.add_argument("--lr-step", type=int, default=10,
+                        help="epochs between tenfold learning-rate decays (default: 10)")
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--cache", default=None, help="feature cache folder")
     parser.add_argument("--n-jobs", type=int, default=None)
@@ -186,8 +190,8 @@ def _pretrain_from_args(args, command):
     """
     estimator = VACNNClassifier(
         module__attention=None if args.attention == "none" else args.attention,
-        max_epochs=args.epochs, patience=args.patience, device=args.device,
-        random_state=args.seed, verbose=args.verbose)
+        max_epochs=args.epochs, patience=args.patience, lr=args.lr, lr_step_size=args.lr_step,
+        device=args.device, random_state=args.seed, verbose=args.verbose)
     return pretrain_vacnn(
         args.corpus, args.out, data_home=args.data_home,
         speakers=None if args.speakers is None else args.speakers.split(","),
