@@ -282,6 +282,9 @@ def build_parser():
                    help="comma-separated speaker ids to keep, e.g. 03,08,09,10,11")
     p.add_argument("--attention", default="va", choices=("va", "cbam", "none"),
                    help="attention modules of the VACNN")
+    p.add_argument("--augment", action="store_true",
+                   help="train with SpecAugment (time stretch, time/frequency masks; not in "
+                        "the paper)")
     p.add_argument("--image-size", type=_positive_int, default=224, metavar="N", help="image side")
     p.add_argument("--epochs", type=_positive_int, default=30, metavar="N", help="maximum epochs")
     p.add_argument("--patience", type=_positive_int, default=10, metavar="N",

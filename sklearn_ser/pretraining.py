@@ -33,6 +33,7 @@ import torch
 from .datasets import load_corpus
 from .estimators import VACNNClassifier
 from .features import LogMelImage
+from .models import SpecAugment
 
 __all__ = ["main", "pretrain_vacnn", "subset_bunch"]
 
@@ -167,6 +168,9 @@ def _parse_args(argv):
     parser.add_argument("--speakers", default=None,
                         help="comma-separated speaker ids to keep, e.g. 03,08,09,10,11")
     parser.add_argument("--attention", default="va", choices=["va", "cbam", "none"])
+    parser.add_argument("--augment", action="store_true",
+                        help="train with SpecAugment (time stretch, time/frequency masks; not "
+                             "in the paper)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--lr", type=float, default=1e-3,
@@ -190,6 +194,7 @@ def _pretrain_from_args(args, command):
     """
     estimator = VACNNClassifier(
         module__attention=None if args.attention == "none" else args.attention,
+        module__augment=SpecAugment() if args.augment else None,
         max_epochs=args.epochs, patience=args.patience, lr=args.lr, lr_step_size=args.lr_step,
         device=args.device, random_state=args.seed, verbose=args.verbose)
     return pretrain_vacnn(

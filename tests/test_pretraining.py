@@ -27,7 +27,8 @@ def test_command_line(emodb_home, tmp_path, capsys):
     out = tmp_path / "cli.pt"
     assert main(["--corpus", "emodb", "--data-home", str(emodb_home), "--speakers", "03",
                  "--out", str(out), "--epochs", "1", "--image-size", "32", "--lr", "1e-4",
-                 "--lr-step", "40", "--verbose", "0"]) == 0
+                 "--lr-step", "40", "--augment", "--verbose", "0"]) == 0
     assert out.exists() and "saved" in capsys.readouterr().out
-    training = json.loads((tmp_path / "cli.pt.json").read_text())["training"]
-    assert training["lr"] == "0.0001" and training["lr_step_size"] == "40"
+    meta = json.loads((tmp_path / "cli.pt.json").read_text())
+    assert meta["training"]["lr"] == "0.0001" and meta["training"]["lr_step_size"] == "40"
+    assert meta["module"]["augment"].startswith("SpecAugment(")
