@@ -29,6 +29,12 @@ same folds.
 Results go to ``--out`` (JSON, rewritten after every fold so an interrupted
 run resumes where it stopped) and a Markdown summary next to it.
 
+Training recipe: the paper's by default (Adam lr 1e-3, tenfold decay every 10
+epochs, no augmentation); ``--lr``, ``--lr-step`` and ``--augment``
+(:class:`~sklearn_ser.models.SpecAugment` in every network, pretraining
+included) change it for every network alike, and the pretrained files are
+named after the recipe so runs with different recipes never share one.
+
 Examples
 --------
 ::
@@ -36,6 +42,10 @@ Examples
     SKLEARN_SER_DATA=../shared/corpora python benchmarks/reproduce_vacnn.py \\
         --image-size 128 --epochs 20 --pretrain-epochs 20 --cache /tmp/sercache \\
         --out results/vacnn_128.json --transfer
+    # the recipe of docs/vacnn_reproduction.md's best run
+    SKLEARN_SER_DATA=../shared/corpora python benchmarks/reproduce_vacnn.py \\
+        --image-size 128 --epochs 100 --pretrain-epochs 100 --patience 25 --lr 1e-4 \\
+        --lr-step 60 --augment --cache /tmp/sercache --out results/tuned/vacnn_128.json
 """
 
 import argparse
@@ -58,6 +68,7 @@ from sklearn_ser.datasets import load_corpus
 from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier
 from sklearn_ser.features import BOVWEncoder, LogMelImage
 from sklearn_ser.metrics import emotion_report, unweighted_accuracy
+from sklearn_ser.models import SpecAugment
 from sklearn_ser.model_selection import SpeakerKFold
 from sklearn_ser.pretraining import pretrain_vacnn, subset_bunch
 
@@ -86,6 +97,12 @@ def _parse_args(argv):
     p.add_argument("--epochs", type=int, default=30, help="max epochs per fold")
     p.add_argument("--pretrain-epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--lr", type=float, default=1e-3,
+                   help="Adam learning rate of every network (paper: 1e-3)")
+    p.add_argument("--lr-step", type=int, default=10,
+                   help="epochs between tenfold learning-rate decays (paper: 10)")
+    p.add_argument("--augment", action="store_true",
+                   help="SpecAugment in every network, pretraining included (not in the paper)")
     p.add_argument("--n-words", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
@@ -134,13 +151,22 @@ class Runner:
 
     # -- estimators -------------------------------------------------------------------------
     def net_params(self, max_epochs):
-        return dict(max_epochs=max_epochs, patience=self.args.patience, device=self.args.device,
-                    random_state=self.args.seed, verbose=0)
+        a = self.args
+        return dict(max_epochs=max_epochs, patience=a.patience, lr=a.lr, lr_step_size=a.lr_step,
+                    module__augment=SpecAugment() if a.augment else None, device=a.device,
+                    random_state=a.seed, verbose=0)
+
+    def recipe_tag(self):
+        """Names the training recipe in pretrained file names (paper recipe: empty)."""
+        a = self.args
+        tag = "" if (a.lr, a.lr_step) == (1e-3, 10) else f"_lr{a.lr:g}-step{a.lr_step}"
+        return tag + ("_specaugment" if a.augment else "")
 
     def pretrained_file(self, attention, corpora, speakers=None, harmonize="pretraining",
                         tag=None):
         tag = tag or f"{corpora.replace('+', '-')}_{attention}"
-        path = self.out.parent / f"pretrained_{tag}_{self.args.image_size}.pt"
+        path = (self.out.parent
+                / f"pretrained_{tag}_{self.args.image_size}{self.recipe_tag()}.pt")
         if not path.exists():
             self.log(f"pretraining {attention} VACNN on {corpora} -> {path}")
             est = VACNNClassifier(module__attention=attention,
