@@ -45,6 +45,12 @@ load average is recorded with each section):
 ``precision``
     Training images/s of VACNN with the ``PerformanceMixin`` options on this
     machine's device (float32, channels-last, bf16 autocast, both), batch 8.
+``compile``
+    Training images/s of VACNN (``--precision-size``, batch 8, 128 images)
+    with skorch's ``compile=True`` (``torch.compile``) and with two DataLoader
+    worker processes (``iterator_train__num_workers=2``), against the eager,
+    in-process default; on CUDA also ``pin_memory``. The first epoch (which
+    compiles) is reported apart.
 ``gpu``
     ``--device cuda``: images/s training VACNN at 224x224 with bf16 autocast +
     channels-last at batch 64 against float32 at batch 8. Skipped, with a
@@ -88,7 +94,8 @@ from sklearn_ser.features import logmel as logmel_module
 from sklearn_ser.models import VACNN
 from sklearn_ser.utils import _cache as cache_module
 
-SECTIONS = ("logmel", "bovw", "gridsearch", "training", "inference", "precision", "gpu")
+SECTIONS = ("logmel", "bovw", "gridsearch", "training", "inference", "precision", "compile",
+            "gpu")
 CANDIDATES = (16, 32, 64, 128, 256)
 
 
@@ -114,6 +121,9 @@ def _parse_args(argv):
     p.add_argument("--precision-size", type=int, default=128)
     p.add_argument("--device", default="cpu", help="precision/gpu sections: cpu or cuda")
     p.add_argument("--gpu-epochs", type=int, default=3)
+    p.add_argument("--compile-epochs", type=int, default=4,
+                   help="compile: epochs per variant (the first, which compiles, is reported "
+                        "apart)")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
@@ -617,6 +627,38 @@ def bench_precision(ctx):
                  float(np.median(r)), base, "img/s", kind="rate")
             for name, r in rates.items() if name != "fp32"]
     return rows, {"images_per_s": rates, "device": device}
+
+
+def bench_compile(ctx):
+    """``torch.compile`` (skorch's ``compile=True``) and DataLoader workers against eager."""
+    device = ctx.args.device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        msg = "compile: skipped: --device cuda given but torch sees no CUDA device"
+        print(msg)
+        return [], {"skipped": msg}
+    side = ctx.args.precision_size
+    X, y = _training_data(ctx, 128, side)
+    epochs = ctx.args.compile_epochs
+    variants = {"eager": {}, "compile": {"compile": True},
+                "num_workers=2": {"iterator_train__num_workers": 2}}
+    if device.startswith("cuda"):
+        variants["pin_memory"] = {"iterator_train__pin_memory": True}
+    rates, first_epoch = {}, {}
+    for name, options in variants.items():
+        clf = FastVACNNClassifier(max_epochs=epochs, batch_size=8, train_split=None,
+                                  device=device, random_state=ctx.args.seed,
+                                  iterator_train__shuffle=True, **options)
+        clf.fit(X, y)
+        durations = list(clf.history[:, "dur"])
+        rates[name] = len(X) / float(np.median(durations[1:]))
+        first_epoch[name] = durations[0]
+    base = rates["eager"]
+    what = f"images/s after the first epoch, batch 8, {side}x{side}, {device}"
+    rows = [_row(f"compile/loader: {name} vs eager, {what}", rate, base, "img/s", kind="rate",
+                 note=f"first epoch {first_epoch[name]:.1f} s (eager "
+                      f"{first_epoch['eager']:.1f} s)")
+            for name, rate in rates.items() if name != "eager"]
+    return rows, {"images_per_s": rates, "first_epoch_s": first_epoch, "device": device}
 
 
 def bench_gpu(ctx):
