@@ -209,6 +209,12 @@ def _model_options(parser):
     group.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                        help="batch size of the networks (default: the estimator's, 8 for "
                             "the VACNNs)")
+    group.add_argument("--lr-step", type=_positive_int, default=None, metavar="N",
+                       help="epochs between tenfold learning-rate decays (vacnn, vacnn-bovw; "
+                            "default: the paper's 10)")
+    group.add_argument("--augment", action="store_true",
+                       help="train with SpecAugment: time stretch and time/frequency masks "
+                            "(vacnn, vacnn-bovw; not in the paper)")
     group.add_argument("--device", default="auto", metavar="DEVICE",
                        help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
     group.add_argument("--seed", type=int, default=0, metavar="N",
@@ -408,6 +414,12 @@ def _check_model_args(args):
             raise CommandLineError(
                 f"--pretrained {args.pretrained}: no such file (create it with "
                 "'sklearn-ser pretrain --out FILE')")
+    vacnn_only = [flag for flag, given in (("--augment", args.augment),
+                                           ("--lr-step", args.lr_step is not None)) if given]
+    if vacnn_only and args.model not in ("vacnn", "vacnn-bovw"):
+        raise CommandLineError(
+            f"{' and '.join(vacnn_only)} {'apply' if len(vacnn_only) > 1 else 'applies'} to "
+            f"--model vacnn and vacnn-bovw only, not {args.model}")
     if args.model not in _DEFAULT_IMAGE_SIZE:
         if args.image_size is not None:
             raise CommandLineError(
@@ -456,6 +468,11 @@ def _model_steps(args):
         value = getattr(args, name)
         if value is not None or vacnn:
             net_params[name] = vacnn_default if value is None else value
+    if vacnn:
+        from .models import SpecAugment
+
+        net_params["lr_step_size"] = 10 if args.lr_step is None else args.lr_step
+        net_params["module__augment"] = SpecAugment() if args.augment else None
     if args.model == "late-fusion":
         from .estimators import LateFusionClassifier
         from .features import GaussianDataSelector

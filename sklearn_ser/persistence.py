@@ -133,8 +133,14 @@ def _weight_source_params(net):
 
 
 def _is_object_reference(value):
-    """True for parameter values that are weights or models rather than settings."""
-    if isinstance(value, (torch.nn.Module, BaseEstimator, torch.Tensor)):
+    """True for parameter values that are weights or models rather than settings.
+
+    A torch module without parameters or buffers (e.g. ``module__augment=SpecAugment()``) is
+    a setting: it is saved with the estimator, not dropped.
+    """
+    if isinstance(value, torch.nn.Module):
+        return bool(value.state_dict())
+    if isinstance(value, (BaseEstimator, torch.Tensor)):
         return True
     if isinstance(value, dict) and any(isinstance(v, torch.Tensor) for v in value.values()):
         return True

@@ -45,12 +45,33 @@ def test_top_level_help_lists_commands_and_models(capsys):
     ([], "the following arguments are required: COMMAND"),
     (["evaluate", "--model", "vacnn", "--pretrained", "x.pt"],
      "--pretrained applies to --model vacnn-bovw only"),
+    (["evaluate", "--model", "crnn", "--augment"],
+     "--augment applies to --model vacnn and vacnn-bovw only, not crnn"),
+    (["fit", "--model", "logmel-logreg", "--augment", "--lr-step", "5", "--out", "m"],
+     "--augment and --lr-step apply to --model vacnn and vacnn-bovw only"),
 ])
 def test_bad_arguments_give_one_line(argv, message, capsys):
     status, out, err = _run(capsys, *argv)
     assert status == 2
     assert err.startswith("sklearn-ser: error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("model", ["vacnn", "vacnn-bovw"])
+def test_training_recipe_options_reach_the_vacnn_estimators(model):
+    from sklearn_ser.cli import _check_model_args, _model_steps
+    from sklearn_ser.models import SpecAugment
+
+    args = build_parser().parse_args(["evaluate", "--model", model, "--lr", "1e-4",
+                                      "--lr-step", "60", "--augment"])
+    _check_model_args(args)
+    net = _model_steps(args)[-1]
+    params = net.get_params()
+    assert (params["lr"], params["lr_step_size"]) == (1e-4, 60)
+    assert isinstance(params["module__augment"], SpecAugment)
+    args = build_parser().parse_args(["evaluate", "--model", model])
+    params = _model_steps(args)[-1].get_params()  # the paper's recipe by default
+    assert (params["lr"], params["lr_step_size"], params["module__augment"]) == (1e-3, 10, None)
 
 
 def test_runtime_errors_give_one_line_and_debug_raises(tmp_path, capsys):

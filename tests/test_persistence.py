@@ -138,6 +138,22 @@ def test_loaded_network_keeps_training(vacnn_pipeline, emodb16, tmp_path):
     assert len(loaded[-1].history) == 3
 
 
+def test_stateless_module_settings_are_kept(emodb16, tmp_path):
+    from sklearn_ser.models import SpecAugment
+
+    files, y = emodb16
+    images = LogMelImage(size=(SIZE, SIZE)).fit_transform(files)
+    net = _net(module__augment=SpecAugment(time_mask=0.3)).fit(images, y)
+    save(net, tmp_path / "model")
+    assert "module__augment" not in read_manifest(tmp_path / "model")["networks"][0][
+        "dropped_params"]
+    loaded = load(tmp_path / "model")
+    augment = loaded.get_params()["module__augment"]
+    assert isinstance(augment, SpecAugment) and augment.time_mask == 0.3
+    assert isinstance(loaded.module_.augment, SpecAugment)  # further training still augments
+    np.testing.assert_array_equal(loaded.predict_proba(images), net.predict_proba(images))
+
+
 def test_save_refuses_to_overwrite(vacnn_pipeline, tmp_path):
     save(vacnn_pipeline, tmp_path / "model")
     with pytest.raises(FileExistsError, match="overwrite=True"):
