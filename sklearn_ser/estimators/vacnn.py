@@ -53,6 +53,17 @@ class VACNNClassifier(PerformanceMixin, SERNetClassifier):
     --------
     VACNNBOVWClassifier : Fine-tune a pretrained VACNN fused with BOVW.
     sklearn_ser.pretraining.pretrain_vacnn : Pretrain on several corpora and save.
+    sklearn_ser.models.SpecAugment : Training-time augmentation (``module__augment``).
+
+    Notes
+    -----
+    The defaults are the paper's recipe. In our EmoDB and RAVDESS runs it trained
+    poorly: Adam at lr 1e-3 with batch 8 left the training loss high and the
+    validation accuracy erratic, and the tenfold decays every 10 epochs stopped
+    learning early. ``lr=1e-4, lr_step_size=60, max_epochs=100, patience=25,
+    module__augment=SpecAugment()`` did much better; the figures of both
+    recipes are in ``docs/vacnn_reproduction.md`` (repository) and the
+    reproduction page of the documentation.
 
     Examples
     --------
@@ -158,6 +169,12 @@ class VACNNBOVWClassifier(PerformanceMixin, SERNetClassifier):
     module_ : VACNNBOVW
     frozen_parameters_ : list of str
         Names of the parameters kept frozen.
+
+    Notes
+    -----
+    The defaults are the paper's recipe; see :class:`VACNNClassifier` for the
+    recipe that trained better in our runs (the same parameters apply here,
+    ``module__augment`` augmenting the images and not the histograms).
 
     Examples
     --------
