@@ -598,21 +598,34 @@ def bench_inference(ctx):
                   "n_utterances": len(features)}
 
 
-def _throughput(ctx, X, y, *, epochs, batch_size, device, **options):
+def _epoch_seconds(ctx, X, y, *, epochs, batch_size, device, **options):
+    """Seconds of each training epoch of a VACNN with ``options``."""
     clf = FastVACNNClassifier(max_epochs=epochs, batch_size=batch_size, train_split=None,
                               device=device, random_state=ctx.args.seed,
                               iterator_train__shuffle=True, **options)
     clf.fit(X, y)
-    durations = list(clf.history[:, "dur"])[1:]
-    return len(X) / float(np.median(durations))
+    return list(clf.history[:, "dur"])
+
+
+def _throughput(ctx, X, y, **kwargs):
+    """Training images/s: the median epoch after the first (which warms up)."""
+    return len(X) / float(np.median(_epoch_seconds(ctx, X, y, **kwargs)[1:]))
+
+
+def _skip_without_cuda(section, device):
+    """``([], {"skipped": message})`` when ``device`` asks for CUDA that torch does not see."""
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        msg = f"{section}: skipped: --device cuda given but torch sees no CUDA device"
+        print(msg)
+        return [], {"skipped": msg}
+    return None
 
 
 def bench_precision(ctx):
     device = ctx.args.device
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        msg = "precision: skipped: --device cuda given but torch sees no CUDA device"
-        print(msg)
-        return [], {"skipped": msg}
+    skipped = _skip_without_cuda("precision", device)
+    if skipped:
+        return skipped
     X, y = _training_data(ctx, 128, ctx.args.precision_size)
     variants = {"fp32": {}, "channels_last": {"channels_last": True}, "bf16": {"amp": True},
                 "bf16+channels_last": {"amp": True, "channels_last": True}}
@@ -632,10 +645,9 @@ def bench_precision(ctx):
 def bench_compile(ctx):
     """``torch.compile`` (skorch's ``compile=True``) and DataLoader workers against eager."""
     device = ctx.args.device
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        msg = "compile: skipped: --device cuda given but torch sees no CUDA device"
-        print(msg)
-        return [], {"skipped": msg}
+    skipped = _skip_without_cuda("compile", device)
+    if skipped:
+        return skipped
     side = ctx.args.precision_size
     X, y = _training_data(ctx, 128, side)
     epochs = ctx.args.compile_epochs
@@ -645,11 +657,8 @@ def bench_compile(ctx):
         variants["pin_memory"] = {"iterator_train__pin_memory": True}
     rates, first_epoch = {}, {}
     for name, options in variants.items():
-        clf = FastVACNNClassifier(max_epochs=epochs, batch_size=8, train_split=None,
-                                  device=device, random_state=ctx.args.seed,
-                                  iterator_train__shuffle=True, **options)
-        clf.fit(X, y)
-        durations = list(clf.history[:, "dur"])
+        durations = _epoch_seconds(ctx, X, y, epochs=epochs, batch_size=8, device=device,
+                                   **options)
         rates[name] = len(X) / float(np.median(durations[1:]))
         first_epoch[name] = durations[0]
     base = rates["eager"]
@@ -666,10 +675,9 @@ def bench_gpu(ctx):
         msg = "gpu: skipped (pass --device cuda on a machine with a GPU)"
         print(msg)
         return [], {"skipped": msg}
-    if not torch.cuda.is_available():
-        msg = "gpu: skipped: --device cuda given but torch sees no CUDA device"
-        print(msg)
-        return [], {"skipped": msg}
+    skipped = _skip_without_cuda("gpu", ctx.args.device)
+    if skipped:
+        return skipped
     torch.backends.cudnn.benchmark = True
     X, y = _training_data(ctx, 0, 224)
     epochs = ctx.args.gpu_epochs
