@@ -21,9 +21,10 @@ Recipes (``--recipes``, comma-separated names):
     The same with SpecAugment.
 ``lr3e-4``
     lr 3e-4, decay every 30 epochs, at most 50 epochs, patience 15.
+``lr1e-4-long``
+    lr 1e-4, decay every 60 epochs, at most 100 epochs, patience 25.
 ``lr1e-4-augment-long``
-    lr 1e-4, decay every 60 epochs, at most 100 epochs, patience 25, SpecAugment
-    (the recipe of the reproduction's tuned runs).
+    The same with SpecAugment (the recipe of the reproduction's tuned runs).
 
 Examples
 --------
@@ -54,6 +55,7 @@ RECIPES = {
     "lr1e-4": dict(lr=1e-4, lr_step_size=30, max_epochs=50, patience=15),
     "lr1e-4-augment": dict(lr=1e-4, lr_step_size=30, max_epochs=50, patience=15, augment=True),
     "lr3e-4": dict(lr=3e-4, lr_step_size=30, max_epochs=50, patience=15),
+    "lr1e-4-long": dict(lr=1e-4, lr_step_size=60, max_epochs=100, patience=25),
     "lr1e-4-augment-long": dict(lr=1e-4, lr_step_size=60, max_epochs=100, patience=25,
                                 augment=True),
 }
