@@ -286,7 +286,8 @@ class Runner:
                     key = f"{target}/{protocol}/{variant}"
                     self.run_cv(key, self.make_estimator(variant, pretrained), images, y, splits,
                                 {"target": target, "protocol": protocol, "variant": variant,
-                                 "paper_accuracy": PAPER.get(target, {}).get(variant)})
+                                 "paper_accuracy": (PAPER.get(target, {}).get(variant)
+                                                    if protocol == "stratified" else None)})
 
     def transfer(self):
         a = self.args
@@ -317,7 +318,8 @@ def markdown(results):
         s = run.get("summary")
         if not s:
             continue
-        paper = run.get("paper_accuracy")
+        # The paper's figures are for its stratified protocol only.
+        paper = run.get("paper_accuracy") if run["protocol"] == "stratified" else None
         lines.append(
             f"| {run['target']} | {run['protocol']} | {run['variant']} | {s['n_folds']} | "
             f"{100 * s['accuracy_mean']:.2f} ± {100 * s['accuracy_std']:.2f} | "
