@@ -286,8 +286,7 @@ class Runner:
                     key = f"{target}/{protocol}/{variant}"
                     self.run_cv(key, self.make_estimator(variant, pretrained), images, y, splits,
                                 {"target": target, "protocol": protocol, "variant": variant,
-                                 "paper_accuracy": (PAPER.get(target, {}).get(variant)
-                                                    if protocol == "stratified" else None)})
+                                 "paper_accuracy": PAPER.get(target, {}).get(variant)})
 
     def transfer(self):
         a = self.args

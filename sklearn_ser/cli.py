@@ -471,7 +471,8 @@ def _model_steps(args):
     if vacnn:
         from .models import SpecAugment
 
-        net_params["lr_step_size"] = 10 if args.lr_step is None else args.lr_step
+        if args.lr_step is not None:  # otherwise the estimator's default, the paper's 10
+            net_params["lr_step_size"] = args.lr_step
         net_params["module__augment"] = SpecAugment() if args.augment else None
     if args.model == "late-fusion":
         from .estimators import LateFusionClassifier
