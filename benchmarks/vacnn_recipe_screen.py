@@ -6,8 +6,8 @@ folds of the stratified 5-fold split of EmoDB used by
 and reports for each recipe the mean **internal validation accuracy** (the
 early-stopping split carved out of each training part) next to the test
 accuracy. Recipes are compared on the validation accuracy, which never sees a
-test fold; the test accuracy is printed to show that both rank the recipes
-alike.
+test fold; the test accuracy is printed beside it to show whether both rank the
+recipes alike (in our runs they did not always: see docs/vacnn_reproduction.md).
 
 Recipes (``--recipes``, comma-separated names):
 
