@@ -32,8 +32,10 @@ run resumes where it stopped) and a Markdown summary next to it.
 Training recipe: the paper's by default (Adam lr 1e-3, tenfold decay every 10
 epochs, no augmentation); ``--lr``, ``--lr-step`` and ``--augment``
 (:class:`~sklearn_ser.models.SpecAugment` in every network, pretraining
-included) change it for every network alike, and the pretrained files are
-named after the recipe so runs with different recipes never share one.
+included) change it for every network alike; ``--pretrain-lr-step`` and
+``--pretrain-patience`` give the pretraining its own schedule. The pretrained
+files are named after the recipe and the pretraining length, so runs with
+different recipes never share one.
 
 Examples
 --------
@@ -97,10 +99,14 @@ def _parse_args(argv):
     p.add_argument("--epochs", type=int, default=30, help="max epochs per fold")
     p.add_argument("--pretrain-epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--pretrain-patience", type=int, default=None,
+                   help="early-stopping patience of the pretraining (default: --patience)")
     p.add_argument("--lr", type=float, default=1e-3,
                    help="Adam learning rate of every network (paper: 1e-3)")
     p.add_argument("--lr-step", type=int, default=10,
                    help="epochs between tenfold learning-rate decays (paper: 10)")
+    p.add_argument("--pretrain-lr-step", type=int, default=None,
+                   help="epochs between decays in the pretraining (default: --lr-step)")
     p.add_argument("--augment", action="store_true",
                    help="SpecAugment in every network, pretraining included (not in the paper)")
     p.add_argument("--n-words", type=int, default=128)
@@ -150,17 +156,41 @@ class Runner:
         print(time.strftime("%H:%M:%S"), msg, flush=True)
 
     # -- estimators -------------------------------------------------------------------------
-    def net_params(self, max_epochs):
+    def net_params(self, max_epochs, pretraining=False):
         a = self.args
-        return dict(max_epochs=max_epochs, patience=a.patience, lr=a.lr, lr_step_size=a.lr_step,
+        lr_step, patience = a.lr_step, a.patience
+        if pretraining:
+            lr_step, patience = self.pretrain_lr_step, self.pretrain_patience
+        return dict(max_epochs=max_epochs, patience=patience, lr=a.lr, lr_step_size=lr_step,
                     module__augment=SpecAugment() if a.augment else None, device=a.device,
                     random_state=a.seed, verbose=0)
 
+    @property
+    def pretrain_lr_step(self):
+        a = self.args
+        return a.lr_step if a.pretrain_lr_step is None else a.pretrain_lr_step
+
+    @property
+    def pretrain_patience(self):
+        a = self.args
+        return a.patience if a.pretrain_patience is None else a.pretrain_patience
+
     def recipe_tag(self):
-        """Names the training recipe in pretrained file names (paper recipe: empty)."""
+        """Names the pretraining recipe in pretrained file names.
+
+        Every setting that changes the pretrained weights is in the name (the
+        paper's learning rate and step are left out), so runs with different
+        recipes or pretraining lengths never share a file.
+        """
         a = self.args
         tag = "" if (a.lr, a.lr_step) == (1e-3, 10) else f"_lr{a.lr:g}-step{a.lr_step}"
-        return tag + ("_specaugment" if a.augment else "")
+        tag += "_specaugment" if a.augment else ""
+        tag += f"_e{a.pretrain_epochs}"
+        if self.pretrain_lr_step != a.lr_step:
+            tag += f"-step{self.pretrain_lr_step}"
+        if self.pretrain_patience != a.patience:
+            tag += f"-patience{self.pretrain_patience}"
+        return tag
 
     def pretrained_file(self, attention, corpora, speakers=None, harmonize="pretraining",
                         tag=None):
@@ -170,7 +200,7 @@ class Runner:
         if not path.exists():
             self.log(f"pretraining {attention} VACNN on {corpora} -> {path}")
             est = VACNNClassifier(module__attention=attention,
-                                  **self.net_params(self.args.pretrain_epochs))
+                                  **self.net_params(self.args.pretrain_epochs, pretraining=True))
             pretrain_vacnn(corpora, path, data_home=self.args.data_home, speakers=speakers,
                            harmonize=harmonize,
                            image_params={"size": (self.args.image_size,) * 2},
