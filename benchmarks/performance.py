@@ -14,8 +14,10 @@ load average is recorded with each section):
     work), warm (best and median of 3); CPU seconds of this
     process and its workers (psutil) beside each wall time, since a shared
     machine's load moves wall time far more than CPU time. Targets: cold >=
-    1.8x, warm >= 20x. The images are checked to be identical to the plain
-    loop's.
+    1.8x, warm >= 20x. The images are checked against the plain loop's:
+    the largest absolute difference (on the 0-255 scale) is recorded, and must
+    stay below 0.01 (float32 rounding: the toolkit transforms float32 audio
+    in float32, librosa in float64).
 ``bovw``
     KAZE descriptor extraction over the 535 images, then the silhouette
     search over 5 vocabulary sizes (``select_n_words``: MiniBatchKMeans on a
@@ -266,19 +268,23 @@ def bench_logmel(ctx):
             with _process_workers() if processes else contextlib.nullcontext():
                 return record(name, LogMelImage(n_jobs=n, memory=cache).fit_transform, files)
 
-    identical = True
+    max_diff = 0.0
+
+    def compare(images, plain):
+        return max(max_diff, float(np.abs(images[:, 0] - plain).max()))
+
     for _ in range(ctx.args.repeats):
         plain = record("plain", lambda: np.stack([_plain_image(f, 224) for f in files]))
         with _tempdir("perf-cold-") as cold_cache:
             _forget_file_digests()
             images = record("cold", LogMelImage(n_jobs=n_jobs, memory=cold_cache).fit_transform,
                             files)
-            identical &= bool(np.array_equal(images[:, 0], plain))
+            max_diff = compare(images, plain)
             for _ in range(3):
                 record("warm", LogMelImage(n_jobs=n_jobs, memory=cold_cache).fit_transform,
                        files)
         images = cold("cold_processes", n_jobs, processes=True, fresh_workers=True)
-        identical &= bool(np.array_equal(images[:, 0], plain))
+        max_diff = compare(images, plain)
         del plain, images
         cold("cold_processes_warm_workers", n_jobs, processes=True)
         cold("cold_sequential", 1)
@@ -314,7 +320,10 @@ def bench_logmel(ctx):
                          note="per-file work, nearly independent of the machine's load"))
         rows.append(_row("logmel: CPU seconds, n_jobs=1 without cache vs plain",
                          med_cpu["no_cache_sequential"], med_cpu["plain"], "CPU s"))
-    return rows, {"runs_s": runs, "cpu_s": cpu, "identical_to_plain_loop": identical,
+    if max_diff >= 0.01:
+        raise AssertionError(f"LogMelImage's images differ from the plain loop's by {max_diff} "
+                             "(0-255 scale): more than float32 rounding")
+    return rows, {"runs_s": runs, "cpu_s": cpu, "max_abs_diff_vs_plain_loop": max_diff,
                   "n_files": len(files)}
 
 

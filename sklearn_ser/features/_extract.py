@@ -34,6 +34,7 @@ import warnings
 import numpy as np
 import sklearn
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
 from tqdm.auto import tqdm
 
 from ..audio import ITEM_ERRORS, check_waveform, load_audio, pad_to_length
@@ -177,9 +178,9 @@ def warn_failures(message, failures):
     warnings.warn(FailedItemsWarning(message, failures), stacklevel=level)
 
 
-def _compute_one(compute, item, index, cache, key, catch=False):
+def _compute_one(compute, item, index, cache, key, catch=False, out_row=None):
     try:
-        out = compute(item, index)
+        out = compute(item, index) if out_row is None else compute(item, index, out=out_row)
     except ITEM_ERRORS as exc:
         if not catch:
             raise
@@ -225,8 +226,12 @@ def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
     out : ndarray of shape (n_items, ...), optional
         Preallocated batch: cache hits are read straight into ``out[i]``
         (:meth:`~sklearn_ser.utils.FeatureCache.get_into`) and returned as that
-        view, saving an allocation and a copy per hit. Computed items are
-        returned as computed; the caller copies them into ``out``.
+        view, saving an allocation and a copy per hit. Misses computed where
+        ``out`` is shared (sequentially, or by thread workers) are computed
+        into it too: ``compute`` is then called as ``compute(item, index,
+        out=out[i])`` and must fill ``out[i]`` and return it. Misses computed
+        in other processes (``parallel_config(backend="loky")``, dask) are
+        returned as computed, and the caller copies them into ``out``.
     prefer : {"processes", "threads"}, default="processes"
         joblib's soft hint for the workers computing the misses when no
         backend is set with :func:`joblib.parallel_config` (a dask backend set
@@ -283,13 +288,19 @@ def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
 
     bar = tqdm(total=len(todo), desc=desc or namespace, disable=not verbose or not todo,
                unit="file")
+    sequential = n_jobs in (None, 1) or len(todo) <= 1
+    # Workers write their results straight into ``out`` only when they share its memory.
+    into = out is not None and (sequential or getattr(
+        get_active_backend(prefer=prefer)[0], "supports_sharedmem", False))
     try:
-        if n_jobs in (None, 1) or len(todo) <= 1:
+        if sequential:
             for i in todo:
-                outputs[i] = _compute_one(compute, items[i], i, cache, keys[i], catch)
+                outputs[i] = _compute_one(compute, items[i], i, cache, keys[i], catch,
+                                          out[i] if into else None)
                 bar.update()
         else:
-            jobs = (delayed(_compute_one)(compute, items[i], i, cache, keys[i], catch)
+            jobs = (delayed(_compute_one)(compute, items[i], i, cache, keys[i], catch,
+                                          out[i] if into else None)
                     for i in todo)
             results = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")(jobs)
             for i, result in zip(todo, results):

@@ -116,8 +116,8 @@ def test_cache_hits_and_parameter_keying(tmp_path, make_wav, monkeypatch):
     import sklearn_ser.features.logmel as logmel_module
 
     calls = []
-    original = logmel_module.logmel_image
-    monkeypatch.setattr(logmel_module, "logmel_image",
+    original = logmel_module._logmel_image
+    monkeypatch.setattr(logmel_module, "_logmel_image",
                         lambda *a, **k: calls.append(1) or original(*a, **k))
     second = LogMelImage(size=(16, 16), memory=str(cache_dir)).fit_transform(files)
     np.testing.assert_array_equal(first, second)
