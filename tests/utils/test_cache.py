@@ -68,6 +68,53 @@ def test_failed_write_leaves_no_temp_file(tmp_path):
     assert not list(cache.folder.glob("*"))
 
 
+@pytest.mark.parametrize("array", [
+    np.arange(12, dtype=np.float32).reshape(1, 3, 4),
+    np.array(2.5),  # 0-d
+    np.zeros((0, 5)),  # empty
+    np.array([True, False]),
+    np.arange(6, dtype=np.float16),
+    np.array([1 + 2j, 3 - 4j], dtype=np.complex64),
+    np.arange(6, dtype=">i4"),  # big-endian
+    np.arange(20.0).reshape(4, 5)[:, ::2],  # not contiguous: through np.save
+    np.asfortranarray(np.arange(20.0).reshape(4, 5)),  # Fortran order: through np.save
+    np.array(["ab", "c"]),
+], ids=lambda a: f"{a.dtype.str}{a.shape}")
+def test_entries_are_the_files_np_save_writes(tmp_path, array):
+    cache = FeatureCache(tmp_path, "T", {})
+    cache.put("k", array)
+    expected = tmp_path / "expected.npy"
+    np.save(expected, array, allow_pickle=False)
+    assert cache.path_for("k").read_bytes() == expected.read_bytes()
+    got = cache.get("k")
+    assert got.dtype == array.dtype and got.shape == array.shape
+    np.testing.assert_array_equal(got, array)
+
+
+def test_write_interrupted_midway_leaves_no_entry_and_no_temp_file(tmp_path, monkeypatch):
+    from sklearn_ser.utils import _cache
+
+    cache = FeatureCache(tmp_path, "T", {})
+    cache.put("k", np.zeros(3))
+    calls = []
+
+    def failing_write(fd, data):
+        calls.append(len(data))
+        if len(calls) == 2:  # the header went through, the data does not
+            raise KeyboardInterrupt
+        return os.write(fd, data)
+
+    monkeypatch.setattr(_cache, "_write_all", failing_write)
+    with pytest.raises(KeyboardInterrupt):
+        cache.put("k", np.ones(3))
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        cache.put("other", np.ones(3))
+    np.testing.assert_array_equal(cache.get("k"), np.zeros(3))  # the old entry is intact
+    assert cache.get("other") is None
+    assert sorted(p.name for p in cache.folder.iterdir()) == ["k.npy"]
+
+
 def test_resolve_cache_location(tmp_path):
     assert resolve_cache_location(None) is None
     assert resolve_cache_location(tmp_path) == str(tmp_path)
