@@ -188,7 +188,7 @@ def _render_image(y, *, n_fft, hop_length, window, mel_basis, top_db, size, max_
 
     ``out``, if given, is a C-contiguous float32 array of shape ``size`` that
     receives the image (resized into, then scaled in place: no per-image
-    allocation, and the same values).
+    allocation); otherwise a new one is returned.
     """
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak > _MAX_SAFE_PEAK:  # keep the float32 power from overflowing
@@ -204,9 +204,7 @@ def _render_image(y, *, n_fft, hop_length, window, mel_basis, top_db, size, max_
     unit = np.flipud(unit).astype(np.float32)
     height, width = size
     if out is None:
-        image = cv2.resize(unit, (int(width), int(height)), interpolation=cv2.INTER_LINEAR)
-        np.clip(image, 0.0, 1.0, out=image)
-        return (image * np.float32(max_value)).astype(np.float32, copy=False)
+        out = np.empty((int(height), int(width)), dtype=np.float32)
     cv2.resize(unit, (int(width), int(height)), dst=out, interpolation=cv2.INTER_LINEAR)
     np.clip(out, 0.0, 1.0, out=out)
     out *= np.float32(max_value)
@@ -228,7 +226,7 @@ def _image_for_item(item, index, *, sr, n_fft, filters=None, out=None, **image_p
         _FILTERS.setdefault(key, filters)
     y = read_item(item, index, sr=sr, min_samples=n_fft)
     if out is None:
-        return _logmel_image(y, sr=sr, n_fft=n_fft, **image_params)[np.newaxis]
+        out = np.empty((1,) + tuple(image_params["size"]), dtype=np.float32)
     _logmel_image(y, sr=sr, n_fft=n_fft, out=out[0], **image_params)
     return out
 
