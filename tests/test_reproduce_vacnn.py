@@ -1,0 +1,44 @@
+"""The reproduction benchmark's fold bookkeeping, on real EmoDB at a tiny image size."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "reproduce_vacnn.py"
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("reproduce_vacnn", _SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("fold_jobs", [1, 2])
+def test_folds_cover_the_corpus_once(emodb_home, tmp_path, fold_jobs):
+    script = _load_script()
+    out = tmp_path / "run.json"
+    argv = ["--data-home", str(emodb_home), "--variants", "vacnn", "--protocols", "stratified",
+            "--folds", "2", "--image-size", "32", "--epochs", "1", "--patience", "1",
+            "--n-jobs", "1", "--fold-jobs", str(fold_jobs), "--cache", str(tmp_path / "cache"),
+            "--out", str(out)]
+    assert script.main(argv) == 0
+
+    results = json.loads(out.read_text())
+    run = results["runs"]["emodb/stratified/vacnn"]
+    assert sorted(f["fold"] for f in run["folds"]) == [0, 1]
+    tested = np.concatenate([f["test_index"] for f in run["folds"]])
+    assert np.array_equal(np.sort(tested), np.arange(535))
+    for fold in run["folds"]:
+        assert fold["epochs_run"] == 1
+        assert len(fold["y_pred"]) == fold["n_test"] == len(fold["test_index"])
+    assert run["summary"]["n_folds"] == 2
+    assert "| emodb | stratified | vacnn | 2 |" in out.with_suffix(".md").read_text()
+
+    # A second call finds both folds done and trains nothing more.
+    assert script.main(argv) == 0
+    again = json.loads(out.read_text())["runs"]["emodb/stratified/vacnn"]["folds"]
+    assert [f["fit_seconds"] for f in again] == [f["fit_seconds"] for f in run["folds"]]
