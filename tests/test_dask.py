@@ -59,7 +59,11 @@ def _pipeline(cache):
 
 
 def _cached_images(cache):
-    return sorted((cache / "sklearn_ser" / "LogMelImage").glob("*/*.npy"))
+    """Keys of the images stored under ``cache`` (single entries and packs)."""
+    keys = [p.stem for p in (cache / "sklearn_ser" / "LogMelImage").glob("*/*.npy")]
+    for keys_file in (cache / "sklearn_ser" / "LogMelImage").glob("*/packs/*.keys"):
+        keys += keys_file.read_text().split()
+    return sorted(set(keys))
 
 
 def test_grid_search_and_cross_val_score_on_dask(client, sixteen_files, tmp_path):
@@ -84,7 +88,7 @@ def test_grid_search_and_cross_val_score_on_dask(client, sixteen_files, tmp_path
     assert search.best_params_["vacnnbovwclassifier__lr"] in (1e-3, 1e-4)
     assert search.predict(files[:3]).shape == (3,)
 
-    # Every file's image was computed once, by the workers, into the shared cache.
+    # Every file's image was computed by the workers and stored in the shared cache.
     assert len(_cached_images(cache)) == len(files)
 
     # The same code without the cluster gives the same scores (one torch thread on both

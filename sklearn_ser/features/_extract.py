@@ -27,8 +27,10 @@ the front ends keep the row of a failed item and fill it (see their
 array can be cut together (:func:`sklearn_ser.datasets.drop_unreadable`).
 """
 
+import contextlib
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -46,6 +48,12 @@ ON_ERROR_OPTIONS = ("raise", "skip", "warn")
 
 # How many failed item names a warning lists before "and N more".
 _N_NAMES_SHOWN = 5
+
+# Computed rows of a batch go to the cache as one pack once this many are waiting, or
+# once the oldest has waited this many seconds: few files per run, and a run killed
+# midway loses at most the last few seconds of work.
+_PACK_MAX_ITEMS = 256
+_PACK_MAX_SECONDS = 5.0
 
 # Frames in these folders are skipped when a warning picks the line it points at.
 _INTERNAL_DIRS = tuple(
@@ -190,6 +198,29 @@ def _compute_one(compute, item, index, cache, key, catch=False, out_row=None):
     return out
 
 
+class _Packer:
+    """Collects computed outputs and stores them in packs (``FeatureCache.put_many``)."""
+
+    def __init__(self, cache, keys, outputs):
+        self.cache, self.keys, self.outputs = cache, keys, outputs
+        self.pending, self.since = [], None
+
+    def add(self, index):
+        if self.since is None:
+            self.since = time.monotonic()
+        self.pending.append(index)
+        if (len(self.pending) >= _PACK_MAX_ITEMS
+                or time.monotonic() - self.since >= _PACK_MAX_SECONDS):
+            self.flush()
+
+    def flush(self):
+        done = [i for i in self.pending if self.keys[i] is not None
+                and isinstance(self.outputs[i], np.ndarray)]  # not failed items
+        self.pending, self.since = [], None
+        if done:
+            self.cache.put_many([self.keys[i] for i in done], [self.outputs[i] for i in done])
+
+
 def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
                      n_jobs=None, verbose=0, desc=None, on_error="raise",
                      return_failures=False, failed_as="left as None", out=None,
@@ -232,6 +263,11 @@ def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
         out=out[i])`` and must fill ``out[i]`` and return it. Misses computed
         in other processes (``parallel_config(backend="loky")``, dask) are
         returned as computed, and the caller copies them into ``out``.
+        With ``out`` the outputs all have one shape, and this process stores
+        the computed ones in packs (:meth:`~sklearn_ser.utils.FeatureCache.put_many`)
+        of up to 256 items or 5 seconds of work, stored also when the batch
+        stops on an error; without it each output is stored as its own entry
+        by whoever computed it.
     prefer : {"processes", "threads"}, default="processes"
         joblib's soft hint for the workers computing the misses when no
         backend is set with :func:`joblib.parallel_config` (a dask backend set
@@ -292,22 +328,30 @@ def extract_per_item(items, compute, *, namespace, cache_params, memory=None,
     # Workers write their results straight into ``out`` only when they share its memory.
     into = out is not None and (sequential or getattr(
         get_active_backend(prefer=prefer)[0], "supports_sharedmem", False))
+    packer = _Packer(cache, keys, outputs) if cache is not None and out is not None else None
+    item_cache = None if packer is not None else cache  # who stores: this process or each job
     try:
         if sequential:
-            for i in todo:
-                outputs[i] = _compute_one(compute, items[i], i, cache, keys[i], catch,
-                                          out[i] if into else None)
-                bar.update()
+            results = (_compute_one(compute, items[i], i, item_cache, keys[i], catch,
+                                    out[i] if into else None)
+                       for i in todo)
         else:
-            jobs = (delayed(_compute_one)(compute, items[i], i, cache, keys[i], catch,
+            jobs = (delayed(_compute_one)(compute, items[i], i, item_cache, keys[i], catch,
                                           out[i] if into else None)
                     for i in todo)
             results = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")(jobs)
-            for i, result in zip(todo, results):
-                outputs[i] = result
-                bar.update()
+        for i, result in zip(todo, results):
+            outputs[i] = result
+            if packer is not None:
+                packer.add(i)
+            bar.update()
+        if packer is not None:
+            packer.flush()
     finally:
         bar.close()
+        if packer is not None and packer.pending:  # stopped by an error: keep what was done
+            with contextlib.suppress(Exception):
+                packer.flush()
     failures = []
     if catch:
         failures = [result for result in outputs if isinstance(result, FailedItem)]

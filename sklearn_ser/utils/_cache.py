@@ -1,19 +1,34 @@
 """Content-addressed on-disk cache for per-item features.
 
-A :class:`FeatureCache` stores one ``.npy`` file per input item under a folder
-named after the producing transformer and a digest of its parameters::
+A :class:`FeatureCache` stores arrays keyed by a digest of the item they were
+computed from, under a folder named after the producing transformer and a
+digest of its parameters::
 
     <location>/sklearn_ser/<namespace>/<params-digest>/<input-digest>.npy
+    <location>/sklearn_ser/<namespace>/<params-digest>/packs/<pack>.npy
+    <location>/sklearn_ser/<namespace>/<params-digest>/packs/<pack>.keys
+
+An entry is either its own ``.npy`` file (:meth:`FeatureCache.put`, for
+arrays of any shape) or one row of a *pack* (:meth:`FeatureCache.put_many`):
+one ``.npy`` file stacking many same-shape arrays, and a ``.keys`` text file
+naming their keys, row by row. A batch of images is then two files instead of
+one per item: creating files, not writing bytes, is what a cache of many small
+entries pays for (0.05 to 0.45 s for 535 files on the 2-core test VM, varying
+from folder to folder and minute to minute), and on a network file system
+each creation is a round trip.
 
 The input digest is computed from the *content* of a file (not its path or
 modification time), so a renamed or copied corpus still hits the cache, and a
 file edited in place misses it. Writes go to a temporary file in the same
 folder that is then renamed over the final name (``os.replace``), so a reader,
-a concurrent worker, or a process killed mid-write never sees a partial entry.
-A writer killed mid-write leaves only its temporary file (``.<key>.*.tmp``),
-which is never read as an entry; :meth:`FeatureCache.remove_stale_temporaries`
-deletes such files once they are an hour old, and the front ends call it
-before they write.
+a concurrent worker, or a process killed mid-write never sees a partial entry;
+a pack's ``.keys`` file is renamed in only after its array, and a pack counts
+only once both are there. Entries and packs are never modified, only added:
+writers in several processes or machines never need a lock, and an item
+stored twice is stored twice with the same content. A writer killed mid-write
+leaves only its temporary file (``.<key>.*.tmp``), which is never read as an
+entry; :meth:`FeatureCache.remove_stale_temporaries` deletes such files once
+they are an hour old, and the front ends call it before they write.
 """
 
 import contextlib
@@ -153,14 +168,15 @@ def write_atomically(path, write, *, prefix, fsync=False):
 _NPY_HEADERS = {}
 
 
-def _npy_header(array):
-    """The ``.npy`` (format 1.0) header ``np.save`` writes for a C-contiguous ``array``."""
-    key = (array.shape, array.dtype.str)
+def _npy_header(shape, dtype):
+    """The ``.npy`` (format 1.0) header ``np.save`` writes for a C-contiguous array."""
+    key = (tuple(shape), dtype.str)
     header = _NPY_HEADERS.get(key)
     if header is None:
         buffer = io.BytesIO()
-        np.lib.format.write_array_header_1_0(
-            buffer, np.lib.format.header_data_from_array_1_0(array))
+        np.lib.format.write_array_header_1_0(buffer, {
+            "descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+            "shape": tuple(shape)})
         header = buffer.getvalue()
         if len(_NPY_HEADERS) >= 1024:
             _NPY_HEADERS.clear()
@@ -181,12 +197,12 @@ def _write_npy(fh, array):
     ``os.write`` calls on the file descriptor, past the buffered file object:
     thread workers writing cache entries then share the work (535 EmoDB images
     on two threads, medians of 15 on the 2-core test VM: 0.09 s against 0.13 s
-    through ``np.save`` or a buffered write). Anything else (not C-contiguous, objects, a header too large for
-    format 1.0) goes through ``np.save``.
+    through ``np.save`` or a buffered write). Anything else (not C-contiguous,
+    objects, a header too large for format 1.0) goes through ``np.save``.
     """
     if array.flags.c_contiguous and not array.dtype.hasobject:
         try:
-            header = _npy_header(array)
+            header = _npy_header(array.shape, array.dtype)
         except ValueError:
             pass
         else:
@@ -198,7 +214,7 @@ def _write_npy(fh, array):
 
 
 class FeatureCache:
-    """On-disk store of one array per input item, keyed by content digest.
+    """On-disk store of one array per input item, keyed by content digest (own file or pack row).
 
     Parameters
     ----------
@@ -226,6 +242,88 @@ class FeatureCache:
         self.params = params
         self.folder = Path(self.location, "sklearn_ser", namespace,
                            f"v{_LAYOUT_VERSION}-{digest_params(params)}")
+        self._index = None  # key -> (pack, row, n_rows), read from the folder on first use
+        self._packs = {}  # pack -> (path, data offset, row shape, dtype), or False if unusable
+
+    def __getstate__(self):
+        # Sent to worker processes without what it read of the folder; each reads its own.
+        state = self.__dict__.copy()
+        state["_index"], state["_packs"] = None, {}
+        return state
+
+    @property
+    def pack_folder(self):
+        """Folder of the packs written by :meth:`put_many`."""
+        return self.folder / "packs"
+
+    def _pack_index(self):
+        if self._index is None:
+            index = {}
+            try:
+                with os.scandir(self.pack_folder) as it:
+                    names = sorted(e.name[:-5] for e in it
+                                   if e.name.endswith(".keys") and not e.name.startswith("."))
+            except (FileNotFoundError, NotADirectoryError):
+                names = []
+            for name in names:
+                try:
+                    keys = (self.pack_folder / f"{name}.keys").read_text().split()
+                except (OSError, UnicodeDecodeError):
+                    continue
+                for row, key in enumerate(keys):
+                    index.setdefault(key, (name, row, len(keys)))
+            self._index = index
+        return self._index
+
+    def _pack_layout(self, name, n_rows):
+        """(path, data offset, row shape, dtype) of a pack, or ``None`` if it is unusable."""
+        layout = self._packs.get(name)
+        if layout is None:
+            path = self.pack_folder / f"{name}.npy"
+            fmt = np.lib.format
+            layout = False
+            try:
+                with open(path, "rb") as fh:
+                    version = fmt.read_magic(fh)
+                    read_header = (fmt.read_array_header_1_0 if version == (1, 0)
+                                   else fmt.read_array_header_2_0)
+                    shape, fortran_order, dtype = read_header(fh)
+                    offset = fh.tell()
+                    size = os.fstat(fh.fileno()).st_size
+            except (FileNotFoundError, ValueError, EOFError, OSError):
+                pass
+            else:
+                # A pack must match its key list and hold all its rows; anything else is
+                # not one this cache wrote, and its keys are misses.
+                if (len(shape) >= 1 and shape[0] == n_rows and not dtype.hasobject
+                        and not (fortran_order and len(shape) > 2)
+                        and size >= offset + n_rows * dtype.itemsize * int(np.prod(shape[1:]))):
+                    layout = (path, offset, tuple(shape[1:]), dtype)
+            self._packs[name] = layout
+        return layout or None
+
+    def _read_pack_row(self, key, out=None):
+        """Read ``key``'s row of its pack into ``out`` (or a new array); ``None`` on a miss."""
+        where = self._pack_index().get(key)
+        if where is None:
+            return None
+        name, row, n_rows = where
+        layout = self._pack_layout(name, n_rows)
+        if layout is None:
+            return None
+        path, offset, shape, dtype = layout
+        if out is None:
+            out = np.empty(shape, dtype)
+        elif out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+            return None
+        try:
+            with open(path, "rb", buffering=0) as fh:
+                fh.seek(offset + row * out.nbytes)
+                if fh.readinto(memoryview(out).cast("B")) != out.nbytes:
+                    return None
+        except OSError:
+            return None
+        return out
 
     def path_for(self, key):
         """Path of the entry for ``key`` (which need not exist)."""
@@ -237,6 +335,9 @@ class FeatureCache:
         An unreadable entry (which atomic writes make unlikely, but a full disk
         or an outside edit can cause) is treated as a miss.
         """
+        row = self._read_pack_row(key)
+        if row is not None:
+            return row
         path = self.path_for(key)
         try:
             return np.load(path, allow_pickle=False)
@@ -272,6 +373,8 @@ class FeatureCache:
         >>> cache.get_into("k", np.empty(4)), cache.get_into("missing", out)
         (False, False)
         """
+        if self._read_pack_row(key, out) is not None:
+            return True
         if not out.flags.c_contiguous:
             cached = self.get(key)
             if cached is None or cached.shape != out.shape or cached.dtype != out.dtype:
@@ -302,6 +405,75 @@ class FeatureCache:
         write_atomically(self.path_for(key), lambda fh: _write_npy(fh, array),
                          prefix=f".{key}.")
 
+    def put_many(self, keys, arrays):
+        """Store same-shape arrays under their keys as one pack: two files for any number.
+
+        The pack's array (the arrays stacked, as ``np.save`` writes it) and
+        then its key list are each written atomically; the entries are found
+        by :meth:`get` and :meth:`get_into` like single ones.
+
+        Parameters
+        ----------
+        keys : sequence of str
+            One key per array, without whitespace.
+        arrays : sequence of ndarray
+            Same shape and dtype; no objects.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np
+        >>> cache = FeatureCache(tempfile.mkdtemp(), "Demo", {})
+        >>> cache.put_many(["a", "b"], [np.zeros(2), np.ones(2)])
+        >>> cache.get("b"), sorted(cache.keys())
+        (array([1., 1.]), ['a', 'b'])
+        """
+        keys = [str(key) for key in keys]
+        if len(keys) != len(arrays):
+            raise ValueError(f"put_many got {len(keys)} keys for {len(arrays)} arrays; "
+                             "pass one key per array.")
+        if not keys:
+            return
+        if any(len(key.split()) != 1 or key.split()[0] != key for key in keys):
+            raise ValueError("Cache keys must be non-empty and contain no whitespace.")
+        arrays = [np.ascontiguousarray(array) for array in arrays]
+        first = arrays[0]
+        if first.dtype.hasobject:
+            raise ValueError("Object arrays cannot be cached (they would need pickling).")
+        for array in arrays[1:]:
+            if array.shape != first.shape or array.dtype != first.dtype:
+                raise ValueError(
+                    "put_many stores arrays of one shape and dtype; got "
+                    f"{first.shape} {first.dtype} and {array.shape} {array.dtype}. "
+                    "Store arrays of other shapes with put().")
+        header = _npy_header((len(arrays),) + first.shape, first.dtype)
+        name = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+
+        def write_rows(fh):
+            fh.write(header)
+            fh.flush()
+            for array in arrays:
+                _write_all(fh.fileno(), array.reshape(-1).view(np.uint8))
+
+        self.pack_folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.pack_folder / f"{name}.npy", write_rows, prefix=f".{name}.")
+        write_atomically(self.pack_folder / f"{name}.keys",
+                         lambda fh: fh.write("\n".join(keys).encode()), prefix=f".{name}.")
+        if self._index is not None:
+            for row, key in enumerate(keys):
+                self._index.setdefault(key, (name, row, len(keys)))
+
+    def keys(self):
+        """The keys of every stored entry, single files and packs, as a set.
+
+        Reads the folder again, so entries other processes stored since are included.
+        """
+        found = set()
+        if self.folder.is_dir():
+            found.update(path.stem for path in self.folder.glob("*.npy"))
+        self._index = None
+        found.update(self._pack_index())
+        return found
+
     def remove_stale_temporaries(self, older_than=_STALE_TEMPORARY_S):
         """Delete temporary files that writers killed mid-write left in the folder.
 
@@ -317,20 +489,21 @@ class FeatureCache:
         """
         now = time.time()
         n_removed = 0
-        try:
-            entries = os.scandir(self.folder)
-        except (FileNotFoundError, NotADirectoryError):
-            return 0
-        with entries:
-            for entry in entries:
-                if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
-                    continue
-                try:
-                    if now - entry.stat().st_mtime > older_than:
-                        os.unlink(entry.path)
-                        n_removed += 1
-                except FileNotFoundError:  # its writer finished or another process removed it
-                    pass
+        for folder in (self.folder, self.pack_folder):
+            try:
+                entries = os.scandir(folder)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            with entries:
+                for entry in entries:
+                    if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+                        continue
+                    try:
+                        if now - entry.stat().st_mtime > older_than:
+                            os.unlink(entry.path)
+                            n_removed += 1
+                    except FileNotFoundError:  # its writer finished or another process did it
+                        pass
         return n_removed
 
     def get_or_compute(self, key, compute):
@@ -343,6 +516,4 @@ class FeatureCache:
         return value
 
     def __len__(self):
-        if not self.folder.is_dir():
-            return 0
-        return sum(1 for _ in self.folder.glob("*.npy"))
+        return len(self.keys())

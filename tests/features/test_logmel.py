@@ -136,9 +136,9 @@ def test_cache_key_follows_content_not_path(tmp_path, make_wav):
     make_wav("a.wav", samples=tone(5000, 0.3))  # same path, new content
     second = t.fit_transform([path])
     assert not np.array_equal(first, second)
-    cache = FeatureCache(tmp_path / "c", "LogMelImage", {})
-    assert len(list((tmp_path / "c").rglob("*.npy"))) == 2
-    assert len(cache) == 0  # another parameter set lives in another folder
+    (folder,) = (tmp_path / "c" / "sklearn_ser" / "LogMelImage").iterdir()
+    assert len(list(folder.glob("packs/*.keys"))) == 2  # one image stored per call
+    assert len(FeatureCache(tmp_path / "c", "LogMelImage", {})) == 0  # other parameters
 
 
 def test_clone_and_pipeline():

@@ -38,11 +38,28 @@ def _child_env():
 
 EXTRACT = textwrap.dedent("""
     import sys
-    from sklearn_ser.features import LogMelImage
+    from sklearn_ser.features import LogMelImage, _extract
+    _extract._PACK_MAX_ITEMS = 8  # small packs, so that several land before the kill
     files = open(sys.argv[2]).read().split("\\n")
     LogMelImage(size=(64, 64), memory=sys.argv[1]).fit_transform(files)
     print("finished")
 """)
+
+
+def _stored_entries(root):
+    """{key: array} of every complete cache entry under ``root``: single files and packs."""
+    entries = {path.stem: np.load(path, allow_pickle=False)
+               for path in root.rglob("*.npy") if path.parent.name != "packs"}
+    for keys_file in root.rglob("packs/*.keys"):
+        rows = np.load(keys_file.with_suffix(".npy"), allow_pickle=False)
+        keys = keys_file.read_text().split()
+        assert len(keys) == len(rows)
+        entries.update(zip(keys, rows))
+    return entries
+
+
+def _cache_files(root):
+    return {path: path.stat().st_mtime_ns for path in root.rglob("*") if path.is_file()}
 
 
 def test_killed_extraction_leaves_only_complete_entries(tmp_path):
@@ -63,25 +80,29 @@ def test_killed_extraction_leaves_only_complete_entries(tmp_path):
                              env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and child.poll() is None:
-        if len(list(cache.rglob("*.npy"))) >= 20:
+        if len(list(cache.rglob("packs/*.keys"))) >= 3:  # 24 entries
             break
-        time.sleep(0.005)
+        time.sleep(0.002)
     child.send_signal(signal.SIGKILL)
     _, err = child.communicate()
     assert child.returncode == -signal.SIGKILL, err.decode()[-2000:]
 
-    entries = list(cache.rglob("*.npy"))
+    entries = _stored_entries(cache)
     assert 20 <= len(entries) < len(files), "the child was not killed mid-corpus"
     clean = LogMelImage(size=(64, 64)).fit_transform(files)  # no cache
     by_key = {digest_item(path): image for path, image in zip(files, clean)}
-    for entry in entries:  # every entry is complete and right
-        np.testing.assert_array_equal(np.load(entry, allow_pickle=False), by_key[entry.stem])
-    stamps = {entry: entry.stat().st_mtime_ns for entry in entries}
+    for key, image in entries.items():  # every entry is complete and right
+        np.testing.assert_array_equal(image, by_key[key])
+    before = _cache_files(cache)
 
     rerun = LogMelImage(size=(64, 64), memory=cache).fit_transform(files)
     np.testing.assert_array_equal(rerun, clean)
-    assert len(list(cache.rglob("*.npy"))) == len(files)
-    assert all(entry.stat().st_mtime_ns == stamp for entry, stamp in stamps.items())  # reused
+    assert set(_stored_entries(cache)) == set(by_key)
+    after = _cache_files(cache)
+    # What the killed run stored is reused untouched (a temporary file it was writing
+    # may be left for the stale-temporary sweep).
+    assert all(after.get(path) == stamp for path, stamp in before.items()
+               if not path.name.endswith(".tmp"))
 
 
 # ------------------------------------------------------------------ training
@@ -218,7 +239,7 @@ def test_temporaries_of_killed_writers_are_swept_by_the_next_run(tmp_path):
     y = np.sin(np.arange(4000) / 5.0)
     front = LogMelImage(size=(8, 8), memory=tmp_path)
     front.fit_transform([y])
-    folder = next(tmp_path.rglob("*.npy")).parent
+    folder = next(tmp_path.rglob("*.keys")).parent
     stale, live = folder / ".dead.123.tmp", folder / ".live.456.tmp"
     stale.write_bytes(b"\x93NUMPY half")
     live.write_bytes(b"\x93NUMPY half")

@@ -121,3 +121,88 @@ def test_resolve_cache_location(tmp_path):
     assert resolve_cache_location(joblib.Memory(None)) is None
     with pytest.raises(TypeError, match="memory must be"):
         resolve_cache_location(3)
+
+
+# ------------------------------------------------------------------ packs (put_many)
+
+def test_pack_is_the_stacked_np_save_file_and_its_rows_are_entries(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(1, 5, 4)).astype(np.float32) for _ in range(7)]
+    keys = [f"k{i}" for i in range(7)]
+    cache = FeatureCache(tmp_path, "T", {"a": 1})
+    cache.put_many(keys, arrays)
+    packs = sorted(p.name for p in cache.pack_folder.iterdir())
+    assert len(packs) == 2 and packs[0].endswith(".keys") and packs[1].endswith(".npy")
+    expected = tmp_path / "expected.npy"
+    np.save(expected, np.stack(arrays), allow_pickle=False)
+    assert (cache.pack_folder / packs[1]).read_bytes() == expected.read_bytes()
+
+    fresh = FeatureCache(tmp_path, "T", {"a": 1})  # reads the folder, as another process would
+    assert fresh.keys() == set(keys) and len(fresh) == 7
+    out = np.full((7, 1, 5, 4), np.nan, np.float32)
+    for i in (6, 0, 3):
+        assert fresh.get_into(keys[i], out[i])
+        np.testing.assert_array_equal(out[i], arrays[i])
+        np.testing.assert_array_equal(fresh.get(keys[i]), arrays[i])
+    assert not fresh.get_into("k1", np.empty((1, 5, 5), np.float32))  # other shape: a miss
+    assert not fresh.get_into("k1", np.empty((1, 5, 4), np.float64))  # other dtype
+    assert fresh.get("missing") is None
+    # single entries and packs live side by side
+    fresh.put("single", np.arange(3))
+    assert fresh.keys() == set(keys) | {"single"}
+
+
+def test_pack_without_its_key_list_or_cut_short_is_a_miss(tmp_path):
+    cache = FeatureCache(tmp_path, "T", {})
+    cache.put_many(["a", "b"], [np.zeros(4), np.ones(4)])
+    (keys_file,) = cache.pack_folder.glob("*.keys")
+    pack = keys_file.with_suffix(".npy")
+    content = pack.read_bytes()
+
+    pack.write_bytes(content[:-8])  # truncated: the last row is incomplete
+    cut = FeatureCache(tmp_path, "T", {})
+    assert cut.get("a") is None and not cut.get_into("b", np.empty(4))
+
+    pack.write_bytes(content)
+    keys_file.write_text("a\nb\nc")  # key list longer than the pack: not one the cache wrote
+    assert FeatureCache(tmp_path, "T", {}).get("a") is None
+
+    keys_file.unlink()  # a writer killed between the array and its key list
+    assert FeatureCache(tmp_path, "T", {}).keys() == set()
+
+
+def test_put_many_refuses_mixed_shapes_objects_and_bad_keys(tmp_path):
+    cache = FeatureCache(tmp_path, "T", {})
+    with pytest.raises(ValueError, match="one shape and dtype"):
+        cache.put_many(["a", "b"], [np.zeros(3), np.zeros(4)])
+    with pytest.raises(ValueError, match="one shape and dtype"):
+        cache.put_many(["a", "b"], [np.zeros(3), np.zeros(3, np.float32)])
+    with pytest.raises(ValueError, match="Object arrays"):
+        cache.put_many(["a"], [np.array([None])])
+    with pytest.raises(ValueError, match="whitespace"):
+        cache.put_many(["a b"], [np.zeros(3)])
+    with pytest.raises(ValueError, match="one key per array"):
+        cache.put_many(["a"], [np.zeros(3), np.zeros(3)])
+    cache.put_many([], [])
+    assert cache.keys() == set()
+
+
+def test_pickled_cache_reads_the_folder_again(tmp_path):
+    import pickle
+
+    cache = FeatureCache(tmp_path, "T", {})
+    cache.put_many(["a"], [np.zeros(2)])
+    assert cache.get("a") is not None  # index read
+    other = FeatureCache(tmp_path, "T", {})
+    other.put_many(["b"], [np.ones(2)])
+    copy = pickle.loads(pickle.dumps(cache))
+    np.testing.assert_array_equal(copy.get("b"), np.ones(2))  # written after the index was read
+
+
+def test_stale_temporaries_in_the_pack_folder_are_swept(tmp_path):
+    cache = FeatureCache(tmp_path, "T", {})
+    cache.put_many(["a"], [np.zeros(2)])
+    stale = cache.pack_folder / ".x.1-2-3.tmp"
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200,) * 2)
+    assert cache.remove_stale_temporaries() == 1 and not stale.exists()
