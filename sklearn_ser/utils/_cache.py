@@ -13,7 +13,7 @@ arrays of any shape) or one row of a *pack* (:meth:`FeatureCache.put_many`):
 one ``.npy`` file stacking many same-shape arrays, and a ``.keys`` text file
 naming their keys, row by row. A batch of images is then two files instead of
 one per item: creating files, not writing bytes, is what a cache of many small
-entries pays for (0.05 to 0.45 s for 535 files on the 2-core test VM, varying
+entries pays for (0.06 to 0.49 s for 535 files on the 2-core test VM, varying
 from folder to folder and minute to minute), and on a network file system
 each creation is a round trip.
 
