@@ -291,7 +291,9 @@ class LogMelImage(TransformerMixin, BaseEstimator):
         digest of its audio file's **content** (or waveform's bytes) and of
         the parameters above, so cross-validation and grid searches compute
         each file's image once, and changing any parameter never returns a
-        stale image. Writes are atomic.
+        stale image. Writes are atomic; the images of one call are stored in
+        packs of up to 256 (two files each, see
+        :class:`~sklearn_ser.utils.FeatureCache`), not one file per image.
     verbose : int, default=0
         Show a progress bar while computing images when > 0.
     on_error : {"raise", "skip", "warn"}, default="raise"

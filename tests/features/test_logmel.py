@@ -113,11 +113,12 @@ def test_cache_hits_and_parameter_keying(tmp_path, make_wav, monkeypatch):
     cache_dir = tmp_path / "cache"
     first = LogMelImage(size=(16, 16), memory=cache_dir).fit_transform(files)
 
-    import sklearn_ser.features.logmel as logmel_module
-
+    # The globals of the module that defined LogMelImage: under --import-mode=importlib a
+    # doctest run of logmel.py may have put another copy of the module in sys.modules.
+    module_globals = LogMelImage.__sklearn_is_fitted__.__globals__
     calls = []
-    original = logmel_module._logmel_image
-    monkeypatch.setattr(logmel_module, "_logmel_image",
+    original = module_globals["_logmel_image"]
+    monkeypatch.setitem(module_globals, "_logmel_image",
                         lambda *a, **k: calls.append(1) or original(*a, **k))
     second = LogMelImage(size=(16, 16), memory=str(cache_dir)).fit_transform(files)
     np.testing.assert_array_equal(first, second)
