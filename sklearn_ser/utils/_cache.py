@@ -184,6 +184,14 @@ def _npy_header(shape, dtype):
     return header
 
 
+def _read_npy_header(fh):
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` file ``fh``, left at its data."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    return read_header(fh)
+
+
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
@@ -206,11 +214,17 @@ def _write_npy(fh, array):
         except ValueError:
             pass
         else:
-            fh.write(header)
-            fh.flush()
-            _write_all(fh.fileno(), array.reshape(-1).view(np.uint8))
+            _write_header_and_data(fh, header, [array])
             return
     np.save(fh, array, allow_pickle=False)
+
+
+def _write_header_and_data(fh, header, arrays):
+    """Write ``header``, then the buffers of the C-contiguous ``arrays`` with ``os.write``."""
+    fh.write(header)
+    fh.flush()
+    for array in arrays:
+        _write_all(fh.fileno(), array.reshape(-1).view(np.uint8))
 
 
 class FeatureCache:
@@ -280,14 +294,10 @@ class FeatureCache:
         layout = self._packs.get(name)
         if layout is None:
             path = self.pack_folder / f"{name}.npy"
-            fmt = np.lib.format
             layout = False
             try:
                 with open(path, "rb") as fh:
-                    version = fmt.read_magic(fh)
-                    read_header = (fmt.read_array_header_1_0 if version == (1, 0)
-                                   else fmt.read_array_header_2_0)
-                    shape, fortran_order, dtype = read_header(fh)
+                    shape, fortran_order, dtype = _read_npy_header(fh)
                     offset = fh.tell()
                     size = os.fstat(fh.fileno()).st_size
             except (FileNotFoundError, ValueError, EOFError, OSError):
@@ -296,7 +306,7 @@ class FeatureCache:
                 # A pack must match its key list and hold all its rows; anything else is
                 # not one this cache wrote, and its keys are misses.
                 if (len(shape) >= 1 and shape[0] == n_rows and not dtype.hasobject
-                        and not (fortran_order and len(shape) > 2)
+                        and not (fortran_order and len(shape) > 1)
                         and size >= offset + n_rows * dtype.itemsize * int(np.prod(shape[1:]))):
                     layout = (path, offset, tuple(shape[1:]), dtype)
             self._packs[name] = layout
@@ -381,13 +391,9 @@ class FeatureCache:
                 return False
             out[...] = cached
             return True
-        fmt = np.lib.format
         try:
             with open(self.path_for(key), "rb") as fh:
-                version = fmt.read_magic(fh)
-                read_header = (fmt.read_array_header_1_0 if version == (1, 0)
-                               else fmt.read_array_header_2_0)
-                shape, fortran_order, dtype = read_header(fh)
+                shape, fortran_order, dtype = _read_npy_header(fh)
                 if shape != out.shape or dtype != out.dtype or (fortran_order and out.ndim > 1):
                     return False
                 return fh.readinto(memoryview(out).cast("B")) == out.nbytes
@@ -433,7 +439,7 @@ class FeatureCache:
                              "pass one key per array.")
         if not keys:
             return
-        if any(len(key.split()) != 1 or key.split()[0] != key for key in keys):
+        if any(key.split() != [key] for key in keys):
             raise ValueError("Cache keys must be non-empty and contain no whitespace.")
         arrays = [np.ascontiguousarray(array) for array in arrays]
         first = arrays[0]
@@ -447,15 +453,10 @@ class FeatureCache:
                     "Store arrays of other shapes with put().")
         header = _npy_header((len(arrays),) + first.shape, first.dtype)
         name = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
-
-        def write_rows(fh):
-            fh.write(header)
-            fh.flush()
-            for array in arrays:
-                _write_all(fh.fileno(), array.reshape(-1).view(np.uint8))
-
         self.pack_folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.pack_folder / f"{name}.npy", write_rows, prefix=f".{name}.")
+        write_atomically(self.pack_folder / f"{name}.npy",
+                         lambda fh: _write_header_and_data(fh, header, arrays),
+                         prefix=f".{name}.")
         write_atomically(self.pack_folder / f"{name}.keys",
                          lambda fh: fh.write("\n".join(keys).encode()), prefix=f".{name}.")
         if self._index is not None:

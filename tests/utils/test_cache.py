@@ -206,3 +206,11 @@ def test_stale_temporaries_in_the_pack_folder_are_swept(tmp_path):
     stale.write_bytes(b"half")
     os.utime(stale, (time.time() - 7200,) * 2)
     assert cache.remove_stale_temporaries() == 1 and not stale.exists()
+
+
+def test_fortran_ordered_pack_is_a_miss_not_wrong_rows(tmp_path):
+    cache = FeatureCache(tmp_path, "T", {})
+    cache.put_many(["a", "b"], [np.arange(3.0), np.arange(3.0) + 10])
+    (keys_file,) = cache.pack_folder.glob("*.keys")
+    np.save(keys_file.with_suffix(".npy"), np.asfortranarray(np.arange(6.0).reshape(2, 3)))
+    assert FeatureCache(tmp_path, "T", {}).get("b") is None  # its rows are not contiguous
