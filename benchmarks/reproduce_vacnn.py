@@ -38,7 +38,10 @@ epochs, no augmentation); ``--lr``, ``--lr-step`` and ``--augment``
 included) change it for every network alike; ``--pretrain-lr-step`` and
 ``--pretrain-patience`` give the pretraining its own schedule. The pretrained
 files are named after the recipe and the pretraining length, so runs with
-different recipes never share one.
+different recipes never share one. ``--refit-full`` retrains every target
+fold on its whole training part, validation split included, for the epoch
+count early stopping picked (``refit_full=True`` of the estimators); the
+pretraining is left as it is, so the same pretrained file serves both.
 
 Examples
 --------
@@ -113,6 +116,10 @@ def _parse_args(argv):
                    help="epochs between decays in the pretraining (default: --lr-step)")
     p.add_argument("--augment", action="store_true",
                    help="SpecAugment in every network, pretraining included (not in the paper)")
+    p.add_argument("--refit-full", action="store_true",
+                   help="after early stopping picks the epoch count on the validation split, "
+                        "retrain each fold on its whole training part for that many epochs "
+                        "(refit_full=True; target corpus only, not the pretraining)")
     p.add_argument("--n-words", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
@@ -134,7 +141,8 @@ def fit_fold(estimator, images, y, fold, train, test):
     fit_seconds = time.perf_counter() - start
     pred = est.predict(images[test])
     net = est[-1] if hasattr(est, "steps") else est
-    history = net.history
+    # with refit_full the validation scores are in the first run's history
+    history = getattr(net, "selection_history_", net.history)
     record = {
         "fold": fold, "n_train": int(len(train)), "n_test": int(len(test)),
         "accuracy": float(np.mean(pred == y[test])),
@@ -143,6 +151,8 @@ def fit_fold(estimator, images, y, fold, train, test):
         "best_valid_acc": float(max(history[:, "valid_acc"])),
         "test_index": test.tolist(), "y_pred": pred.tolist(),
     }
+    if hasattr(net, "best_epoch_"):
+        record["refit_epochs"] = int(net.best_epoch_)
     if hasattr(est, "steps"):
         record["n_words"] = int(est[0].n_words_)
     return record
@@ -190,6 +200,7 @@ class Runner:
             lr_step, patience = self.pretrain_lr_step, self.pretrain_patience
         return dict(max_epochs=max_epochs, patience=patience, lr=a.lr, lr_step_size=lr_step,
                     module__augment=SpecAugment() if a.augment else None, device=a.device,
+                    refit_full=a.refit_full and not pretraining,
                     random_state=a.seed, verbose=0)
 
     @property

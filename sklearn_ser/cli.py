@@ -215,6 +215,10 @@ def _model_options(parser):
     group.add_argument("--augment", action="store_true",
                        help="train with SpecAugment: time stretch and time/frequency masks "
                             "(vacnn, vacnn-bovw; not in the paper)")
+    group.add_argument("--refit-full", action="store_true",
+                       help="once early stopping has chosen the epoch count on the internal "
+                            "validation split, train again on all of the training data for "
+                            "that many epochs (vacnn, vacnn-bovw, crnn, late-fusion)")
     group.add_argument("--device", default="auto", metavar="DEVICE",
                        help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
     group.add_argument("--seed", type=int, default=0, metavar="N",
@@ -420,6 +424,10 @@ def _check_model_args(args):
         raise CommandLineError(
             f"{' and '.join(vacnn_only)} {'apply' if len(vacnn_only) > 1 else 'applies'} to "
             f"--model vacnn and vacnn-bovw only, not {args.model}")
+    if getattr(args, "refit_full", False) and args.model in ("vit-distilled", "logmel-logreg"):
+        raise CommandLineError(
+            f"--refit-full applies to --model vacnn, vacnn-bovw, crnn and late-fusion only, "
+            f"not {args.model}")
     if args.model not in _DEFAULT_IMAGE_SIZE:
         if args.image_size is not None:
             raise CommandLineError(
@@ -463,6 +471,8 @@ def _model_steps(args):
     """The steps after the log-mel front end, unfitted."""
     net_params = dict(max_epochs=args.epochs, patience=args.patience, device=args.device,
                       random_state=args.seed, verbose=args.verbose)
+    if getattr(args, "refit_full", False):
+        net_params["refit_full"] = True
     vacnn = args.model in ("vacnn", "vacnn-bovw")
     for name, vacnn_default in (("lr", 1e-3), ("batch_size", 8)):
         value = getattr(args, name)

@@ -49,6 +49,8 @@ def test_top_level_help_lists_commands_and_models(capsys):
      "--augment applies to --model vacnn and vacnn-bovw only, not crnn"),
     (["fit", "--model", "logmel-logreg", "--augment", "--lr-step", "5", "--out", "m"],
      "--augment and --lr-step apply to --model vacnn and vacnn-bovw only"),
+    (["evaluate", "--model", "vit-distilled", "--refit-full"],
+     "--refit-full applies to --model vacnn, vacnn-bovw, crnn and late-fusion only"),
 ])
 def test_bad_arguments_give_one_line(argv, message, capsys):
     status, out, err = _run(capsys, *argv)
@@ -72,6 +74,16 @@ def test_training_recipe_options_reach_the_vacnn_estimators(model):
     args = build_parser().parse_args(["evaluate", "--model", model])
     params = _model_steps(args)[-1].get_params()  # the paper's recipe by default
     assert (params["lr"], params["lr_step_size"], params["module__augment"]) == (1e-3, 10, None)
+    assert params["refit_full"] is False
+
+
+@pytest.mark.parametrize("model", ["vacnn", "vacnn-bovw", "crnn", "late-fusion"])
+def test_refit_full_reaches_the_networks(model):
+    from sklearn_ser.cli import _check_model_args, _model_steps
+
+    args = build_parser().parse_args(["evaluate", "--model", model, "--refit-full"])
+    _check_model_args(args)
+    assert _model_steps(args)[-1].get_params()["refit_full"] is True
 
 
 def test_runtime_errors_give_one_line_and_debug_raises(tmp_path, capsys):

@@ -23,11 +23,16 @@ recipes need:
   (monitors validation accuracy, restores the best epoch's weights), set like
   any skorch callback: ``callbacks__early_stopping__patience=3``, or disabled
   with ``callbacks__early_stopping=None``;
+- ``refit_full=True``: once early stopping has picked the best epoch on the
+  internal validation split, train again from the same initial weights on
+  all of the training data for that many epochs (the validation part is
+  not wasted);
 - module arguments that depend on the data (``n_classes``, and any others a
   subclass names in :meth:`_infer_module_params`) are filled in at fit time
   unless given as ``module__...``.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -83,6 +88,19 @@ class SERNetClassifier(NeuralNetClassifier):
         also works.
     valid_fraction : float, default=0.2
         Size of the ``"auto"`` validation split.
+    refit_full : bool, default=False
+        Retrain on the whole training set once the number of epochs is
+        chosen. ``fit`` first trains with early stopping on the internal
+        validation split as usual; it then starts again from the same
+        initial weights (the same ``random_state`` draws; pretrained weights
+        copied again) and trains on all of ``X``, validation part included,
+        for ``best_epoch_`` epochs, with the same learning-rate schedule and
+        no validation (Goodfellow, Bengio and Courville, *Deep Learning*,
+        2016, section 7.8, algorithm 7.2). About twice the training time;
+        the network kept is the one of the second run. Needs a validation
+        split (``train_split`` not ``None``) and the ``early_stopping``
+        callback; cannot be combined with
+        :class:`~sklearn_ser.estimators.ResumableCheckpoint`.
     lr_step_size : int, default=10
         Epochs between learning-rate decays (StepLR) of the default
         ``lr_scheduler`` callback.
@@ -109,13 +127,22 @@ class SERNetClassifier(NeuralNetClassifier):
     module_ : torch.nn.Module
         The trained network.
     history_ : skorch.History
-        Per-epoch losses and accuracies (also ``history``).
+        Per-epoch losses and accuracies (also ``history``). With
+        ``refit_full=True``, those of the run on the whole training set (no
+        validation columns).
+    best_epoch_ : int
+        Only with ``refit_full=True``: the epoch (counted from 1) that early
+        stopping picked, i.e. the length of the second run.
+    selection_history_ : skorch.History
+        Only with ``refit_full=True``: the history of the first run, with
+        the validation scores that chose ``best_epoch_``.
     """
 
     def __init__(self, module, *, criterion=torch.nn.CrossEntropyLoss,
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=8,
-                 train_split="auto", valid_fraction=0.2, lr_step_size=10, lr_gamma=0.1,
-                 patience=10, device="auto", random_state=None, verbose=0, **kwargs):
+                 train_split="auto", valid_fraction=0.2, refit_full=False, lr_step_size=10,
+                 lr_gamma=0.1, patience=10, device="auto", random_state=None, verbose=0,
+                 **kwargs):
         # skorch's DataLoader does not shuffle by default; training batches drawn in corpus
         # order (RAVDESS files are sorted by emotion within an actor) train badly.
         kwargs.setdefault("iterator_train__shuffle", True)
@@ -123,6 +150,7 @@ class SERNetClassifier(NeuralNetClassifier):
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
                          device=device, verbose=verbose, **kwargs)
         self.valid_fraction = valid_fraction
+        self.refit_full = refit_full
         self.lr_step_size = lr_step_size
         self.lr_gamma = lr_gamma
         self.patience = patience
@@ -173,6 +201,8 @@ class SERNetClassifier(NeuralNetClassifier):
 
     # -- validation split --------------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
+        if getattr(self, "refitting_full_", False):
+            return self.get_dataset(X, y), None
         if not (isinstance(self.train_split, str) and self.train_split == "auto"):
             return super().get_split_datasets(X, y, **fit_params)
         dataset = self.get_dataset(X, y)
@@ -227,6 +257,14 @@ class SERNetClassifier(NeuralNetClassifier):
         self.label_encoder_ = LabelEncoder().fit(np.asarray(y))
         y_encoded = self.label_encoder_.transform(np.asarray(y)).astype(np.int64)
         self.inferred_module_params_ = self._infer_module_params(X, y)
+        if self.refit_full and self.train_split is None:
+            raise ValueError(
+                "refit_full=True retrains for the number of epochs chosen on the internal "
+                "validation split, but train_split=None turns that split off. Use "
+                "train_split='auto' (with valid_fraction) or refit_full=False."
+            )
+        for name in ("best_epoch_", "selection_history_"):
+            self.__dict__.pop(name, None)
         seed = self.random_state
         with torch.random.fork_rng(devices=self._cuda_devices_for_rng()):
             if seed is not None:
@@ -236,10 +274,56 @@ class SERNetClassifier(NeuralNetClassifier):
                 warnings.filterwarnings("ignore", message=".*stratif.*")
                 self.fitting_encoded_ = True
                 try:
+                    if self.refit_full:
+                        self._check_refit_callbacks()
                     super().fit(X, y_encoded, **fit_params)
+                    if self.refit_full:
+                        self._refit_on_all_data(X, y_encoded, seed, **fit_params)
                 finally:
                     self.fitting_encoded_ = False
         return self
+
+    def _check_refit_callbacks(self):
+        from ._checkpoint import ResumableCheckpoint
+
+        self.initialize_callbacks()
+        names = dict(self.callbacks_)
+        if not isinstance(names.get("early_stopping"), EarlyStopping):
+            raise ValueError(
+                "refit_full=True takes the number of epochs from the early_stopping callback, "
+                "which is disabled (callbacks__early_stopping=None). Enable it or set "
+                "refit_full=False."
+            )
+        if any(isinstance(cb, ResumableCheckpoint) for _, cb in self.callbacks_):
+            raise ValueError(
+                "refit_full=True cannot be combined with ResumableCheckpoint: a resumed run "
+                "would not know which of the two trainings it belongs to. Remove one of them."
+            )
+
+    def _refit_on_all_data(self, X, y_encoded, seed, **fit_params):
+        """Second run of ``refit_full``: all of ``X`` for ``best_epoch_`` epochs."""
+        stopper = dict(self.callbacks_)["early_stopping"]
+        best_epoch = int(stopper.best_epoch_)
+        # initialize() clears the history in place: keep a copy of the first run's.
+        selection_history = copy.deepcopy(self.history)
+        if seed is not None:
+            torch.manual_seed(seed)  # the same initial weights as the first run
+        self.refitting_full_ = True
+        try:
+            self.initialize()
+            # Nothing to monitor without a validation set.
+            self.callbacks_ = [(name, cb) for name, cb in self.callbacks_
+                               if name != "early_stopping"]
+            self.notify("on_train_begin", X=X, y=y_encoded)
+            try:
+                self.fit_loop(X, y_encoded, epochs=best_epoch, **fit_params)
+            except KeyboardInterrupt:
+                pass
+            self.notify("on_train_end", X=X, y=y_encoded)
+        finally:
+            self.refitting_full_ = False
+        self.best_epoch_ = best_epoch
+        self.selection_history_ = selection_history
 
     def _cuda_devices_for_rng(self):
         if str(self.device).startswith("cuda") and torch.cuda.is_available():
