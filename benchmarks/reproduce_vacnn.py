@@ -72,6 +72,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
+from skorch.callbacks import Callback
 
 from sklearn_ser.datasets import load_corpus
 from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier
@@ -134,13 +135,39 @@ def _parse_args(argv):
     return p.parse_args(argv)
 
 
+class HeldOutPredictions(Callback):
+    """Predict the test fold at the end of every training run of a network.
+
+    With ``refit_full=True`` a fit trains twice: the run that picks the epoch
+    count on the validation split (its best-validation weights restored when
+    it ends), then the run on the whole training part. This callback records
+    the test-fold predictions of both, so one fit scores the first run's model
+    and the refitted one on the same fold, images and vocabulary. It only
+    reads the test fold; nothing fitted depends on it.
+    """
+
+    def __init__(self, transform, X_test):
+        self.transform = transform
+        self.X_test = X_test
+        self.predictions = []
+
+    def on_train_end(self, net, **kwargs):
+        self.predictions.append(net.predict(self.transform(self.X_test)))
+
+
 def fit_fold(estimator, images, y, fold, train, test):
     """Fit a clone of ``estimator`` on one fold's training part and score its test part."""
+    est = clone(estimator)
+    net = est[-1] if hasattr(est, "steps") else est
+    held_out = None
+    if net.refit_full:
+        transform = est[:-1].transform if hasattr(est, "steps") else (lambda X: X)
+        held_out = HeldOutPredictions(transform, images[test])
+        net.set_params(callbacks=[("held_out", held_out)])
     start = time.perf_counter()
-    est = clone(estimator).fit(images[train], y[train])
+    est.fit(images[train], y[train])
     fit_seconds = time.perf_counter() - start
     pred = est.predict(images[test])
-    net = est[-1] if hasattr(est, "steps") else est
     # with refit_full the validation scores are in the first run's history
     history = getattr(net, "selection_history_", net.history)
     record = {
@@ -151,8 +178,16 @@ def fit_fold(estimator, images, y, fold, train, test):
         "best_valid_acc": float(max(history[:, "valid_acc"])),
         "test_index": test.tolist(), "y_pred": pred.tolist(),
     }
-    if hasattr(net, "best_epoch_"):
-        record["refit_epochs"] = int(net.best_epoch_)
+    if held_out is not None:
+        selection_pred, refit_pred = held_out.predictions
+        assert np.array_equal(refit_pred, pred)
+        record.update({
+            "refit_epochs": int(net.best_epoch_),
+            "selection_accuracy": float(np.mean(selection_pred == y[test])),
+            "selection_unweighted_accuracy": float(unweighted_accuracy(y[test],
+                                                                       selection_pred)),
+            "selection_y_pred": selection_pred.tolist(),
+        })
     if hasattr(est, "steps"):
         record["n_words"] = int(est[0].n_words_)
     return record

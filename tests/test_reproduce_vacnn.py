@@ -44,17 +44,29 @@ def test_folds_cover_the_corpus_once(emodb_home, tmp_path, fold_jobs):
     assert [f["fit_seconds"] for f in again] == [f["fit_seconds"] for f in run["folds"]]
 
 
-def test_refit_full_records_both_runs(emodb_home, tmp_path):
+def load_labels(emodb_home):
+    from sklearn_ser.datasets import load_corpus
+
+    return load_corpus("emodb", data_home=emodb_home).target
+
+
+@pytest.mark.parametrize("variant", ["vacnn", "pure"])
+def test_refit_full_records_both_runs(emodb_home, tmp_path, variant):
     script = _load_script()
     out = tmp_path / "run.json"
-    argv = ["--data-home", str(emodb_home), "--variants", "vacnn", "--protocols", "stratified",
+    argv = ["--data-home", str(emodb_home), "--variants", variant, "--protocols", "stratified",
             "--folds", "2", "--image-size", "32", "--epochs", "3", "--patience", "1",
             "--n-jobs", "1", "--refit-full", "--cache", str(tmp_path / "cache"),
             "--out", str(out)]
     assert script.main(argv) == 0
-    folds = json.loads(out.read_text())["runs"]["emodb/stratified/vacnn"]["folds"]
+    folds = json.loads(out.read_text())["runs"][f"emodb/stratified/{variant}"]["folds"]
     for fold in folds:
         # epochs_run and best_valid_acc describe the selection run; refit_epochs the second
         assert 1 <= fold["refit_epochs"] <= fold["epochs_run"] <= 3
         assert 0.0 <= fold["best_valid_acc"] <= 1.0
-        assert len(fold["y_pred"]) == fold["n_test"]
+        assert len(fold["y_pred"]) == len(fold["selection_y_pred"]) == fold["n_test"]
+        # the selection run's model is scored on the same test fold
+        y_test = np.asarray(load_labels(emodb_home))[fold["test_index"]]
+        assert fold["selection_accuracy"] == pytest.approx(
+            np.mean(np.asarray(fold["selection_y_pred"]) == y_test))
+        assert fold["accuracy"] == pytest.approx(np.mean(np.asarray(fold["y_pred"]) == y_test))
