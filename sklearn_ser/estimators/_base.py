@@ -201,6 +201,8 @@ class SERNetClassifier(NeuralNetClassifier):
 
     # -- validation split --------------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
+        # The second run of refit_full trains on everything. A subclass that overrides this
+        # method must defer to it (or return (dataset, None)) while ``refitting_full_`` is set.
         if getattr(self, "refitting_full_", False):
             return self.get_dataset(X, y), None
         if not (isinstance(self.train_split, str) and self.train_split == "auto"):

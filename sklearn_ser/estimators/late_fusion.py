@@ -171,7 +171,8 @@ class LateFusionClassifier(SERNetClassifier):
 
     def get_split_datasets(self, X, y=None, **fit_params):
         owner = getattr(self, "segment_owner_", None)
-        if owner is None or not (isinstance(self.train_split, str) and self.train_split == "auto"):
+        if (owner is None or getattr(self, "refitting_full_", False)
+                or not (isinstance(self.train_split, str) and self.train_split == "auto")):
             return super().get_split_datasets(X, y, **fit_params)
         dataset = self.get_dataset(X, y)
         y_segments = np.asarray(y)

@@ -72,6 +72,18 @@ def test_internal_validation_holds_out_whole_utterances():
     assert len(clf.history) == 1 and "valid_acc" in clf.history[-1]
 
 
+def test_refit_full_trains_the_second_run_on_every_segment():
+    X, y = toy(n=20)
+    clf = LateFusionClassifier(max_epochs=3, patience=2, valid_fraction=0.25, refit_full=True,
+                               **SMALL).fit(X, y)
+    n_segments = sum(len(u) for u in X)
+    assert len(clf.history) == clf.best_epoch_ >= 1
+    for epoch in clf.history:
+        assert sum(b.get("train_batch_size", 0) for b in epoch["batches"]) == n_segments
+    first = clf.selection_history_[0]["batches"]
+    assert sum(b.get("train_batch_size", 0) for b in first) < n_segments
+
+
 def test_frozen_backbones_do_not_move_and_unfrozen_ones_do():
     X, y = toy()
     for freeze in (True, False):
