@@ -316,12 +316,9 @@ class SERNetClassifier(NeuralNetClassifier):
             # Nothing to monitor without a validation set.
             self.callbacks_ = [(name, cb) for name, cb in self.callbacks_
                                if name != "early_stopping"]
-            self.notify("on_train_begin", X=X, y=y_encoded)
-            try:
-                self.fit_loop(X, y_encoded, epochs=best_epoch, **fit_params)
-            except KeyboardInterrupt:
-                pass
-            self.notify("on_train_end", X=X, y=y_encoded)
+            # skorch's own partial_fit (not a subclass's, which would re-encode X or y): the
+            # train-begin/end notifications around fit_loop, here for best_epoch epochs.
+            NeuralNetClassifier.partial_fit(self, X, y_encoded, epochs=best_epoch, **fit_params)
         finally:
             self.refitting_full_ = False
         self.best_epoch_ = best_epoch
