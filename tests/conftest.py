@@ -51,3 +51,23 @@ def make_wav(tmp_path):
         return path
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def make_separable_images():
+    """Factory of toy 32x32 image sets for the VACNN estimators.
+
+    ``make(per_class, offset, seed)`` returns ``(images, bovw, y)``: four emotions with
+    ``per_class`` images each, every class brightened by ``offset`` in its own band of 8 rows
+    (so they are separable), and random 16-word BOVW histograms.
+    """
+    def make(per_class, offset, seed):
+        rng = np.random.default_rng(seed)
+        y = np.array(["anger", "sadness", "happiness", "neutral"] * per_class)
+        images = rng.uniform(0, 255, size=(len(y), 1, 32, 32)).astype(np.float32)
+        for k, label in enumerate(np.unique(y)):
+            images[y == label, :, 8 * k:8 * k + 8, :] += offset
+        bovw = rng.dirichlet(np.ones(16), len(y)).astype(np.float32)
+        return images, bovw, y
+
+    return make

@@ -8,18 +8,9 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_ser.estimators import ResumableCheckpoint, VACNNBOVWClassifier, VACNNClassifier
 
-SIZE = 32
-
-
 @pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(1)
-    y = np.array(["anger", "sadness", "happiness", "neutral"] * 8)
-    images = rng.uniform(0, 255, size=(len(y), 1, SIZE, SIZE)).astype(np.float32)
-    for k, label in enumerate(np.unique(y)):
-        images[y == label, :, 8 * k:8 * k + 8, :] += 120
-    bovw = rng.dirichlet(np.ones(16), len(y)).astype(np.float32)
-    return images, bovw, y
+def data(make_separable_images):
+    return make_separable_images(per_class=8, offset=120, seed=1)
 
 
 def _params(**extra):

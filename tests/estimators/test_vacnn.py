@@ -12,19 +12,10 @@ from sklearn.model_selection import cross_val_score
 from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier, load_encoder_state
 from sklearn_ser.models import VACNN, VACNNBOVW
 
-SIZE = 32
-
 
 @pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    y = np.array(["anger", "sadness", "happiness", "neutral"] * 6)
-    images = rng.uniform(0, 255, size=(len(y), 1, SIZE, SIZE)).astype(np.float32)
-    # make the classes separable: brighten a class-specific band of rows
-    for k, label in enumerate(np.unique(y)):
-        images[y == label, :, 8 * k:8 * k + 8, :] += 200
-    bovw = rng.dirichlet(np.ones(16), len(y)).astype(np.float32)
-    return images, bovw, y
+def data(make_separable_images):
+    return make_separable_images(per_class=6, offset=200, seed=0)
 
 
 @pytest.fixture(scope="module")
