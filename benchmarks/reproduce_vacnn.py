@@ -31,6 +31,8 @@ run resumes where it stopped) and a Markdown summary next to it.
 ``--fold-jobs 2`` trains two folds side by side, each in its own process with
 one torch thread, which uses two CPU cores better than one process with two
 torch threads; only the main process writes the results file.
+``--only-folds 3,4`` trains just those folds of the split (to spread one run
+over several sessions or machines).
 
 Training recipe: the paper's by default (Adam lr 1e-3, tenfold decay every 10
 epochs, no augmentation); ``--lr``, ``--lr-step`` and ``--augment``
@@ -103,6 +105,10 @@ def _parse_args(argv):
     p.add_argument("--variants", default=",".join(VARIANTS))
     p.add_argument("--protocols", default=",".join(PROTOCOLS))
     p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--only-folds", default=None,
+                   help="comma-separated fold numbers (0-based) to train, e.g. '3,4'; the "
+                        "splits are still those of --folds folds, and the summary covers the "
+                        "folds present in the results file (default: all)")
     p.add_argument("--image-size", type=int, default=224)
     p.add_argument("--epochs", type=int, default=30, help="max epochs per fold")
     p.add_argument("--pretrain-epochs", type=int, default=30)
@@ -311,8 +317,9 @@ class Runner:
     def run_cv(self, key, estimator, images, y, splits, meta):
         run = self.results["runs"].setdefault(key, {"folds": [], **meta})
         done = {f["fold"] for f in run["folds"]}
+        wanted = self.only_folds(len(splits))
         todo = [(fold, train, test) for fold, (train, test) in enumerate(splits)
-                if fold not in done]
+                if fold not in done and fold in wanted]
         if self.args.fold_jobs > 1 and len(todo) > 1:
             # One process per fold, each with one torch thread; records come back
             # as folds finish and are saved by this process alone.
@@ -330,9 +337,22 @@ class Runner:
                      f"{record['epochs_run']} epochs)")
         self.summarise(key, y)
 
+    def only_folds(self, n_splits):
+        """The fold numbers ``--only-folds`` asks for (all of them by default)."""
+        if self.args.only_folds is None:
+            return set(range(n_splits))
+        wanted = {int(f) for f in self.args.only_folds.split(",")}
+        bad = sorted(f for f in wanted if not 0 <= f < n_splits)
+        if bad:
+            raise ValueError(f"--only-folds {self.args.only_folds!r} names folds {bad}, but the "
+                             f"split has folds 0 to {n_splits - 1}; pass numbers in that range")
+        return wanted
+
     def summarise(self, key, y):
         run = self.results["runs"][key]
         folds = sorted(run["folds"], key=lambda f: f["fold"])
+        if not folds:
+            return
         idx = np.concatenate([f["test_index"] for f in folds])
         pred = np.concatenate([f["y_pred"] for f in folds])
         accs = [f["accuracy"] for f in folds]

@@ -70,3 +70,33 @@ def test_refit_full_records_both_runs(emodb_home, tmp_path, variant):
         assert fold["selection_accuracy"] == pytest.approx(
             np.mean(np.asarray(fold["selection_y_pred"]) == y_test))
         assert fold["accuracy"] == pytest.approx(np.mean(np.asarray(fold["y_pred"]) == y_test))
+
+
+def test_only_folds_trains_the_named_folds_and_resumes(emodb_home, tmp_path):
+    script = _load_script()
+    out = tmp_path / "run.json"
+    argv = ["--data-home", str(emodb_home), "--variants", "vacnn", "--protocols", "stratified",
+            "--folds", "3", "--image-size", "32", "--epochs", "1", "--patience", "1",
+            "--n-jobs", "1", "--cache", str(tmp_path / "cache"), "--out", str(out)]
+    assert script.main(argv + ["--only-folds", "1"]) == 0
+    run = json.loads(out.read_text())["runs"]["emodb/stratified/vacnn"]
+    assert [f["fold"] for f in run["folds"]] == [1]
+    assert run["summary"]["n_folds"] == 1
+
+    # The other folds of the same split, in a later call, complete the run.
+    assert script.main(argv + ["--only-folds", "0,2"]) == 0
+    run = json.loads(out.read_text())["runs"]["emodb/stratified/vacnn"]
+    assert sorted(f["fold"] for f in run["folds"]) == [0, 1, 2]
+    assert run["summary"]["n_folds"] == 3
+    tested = np.concatenate([f["test_index"] for f in run["folds"]])
+    assert np.array_equal(np.sort(tested), np.arange(535))
+
+
+def test_only_folds_out_of_range_is_a_clear_error(emodb_home, tmp_path):
+    script = _load_script()
+    argv = ["--data-home", str(emodb_home), "--variants", "vacnn", "--protocols", "stratified",
+            "--folds", "2", "--image-size", "32", "--epochs", "1", "--only-folds", "2",
+            "--n-jobs", "1", "--cache", str(tmp_path / "cache"),
+            "--out", str(tmp_path / "run.json")]
+    with pytest.raises(ValueError, match="folds 0 to 1"):
+        script.main(argv)
