@@ -141,6 +141,16 @@ def _parse_args(argv):
     return p.parse_args(argv)
 
 
+def _fold_numbers(only_folds, n_folds):
+    """The fold numbers of ``--only-folds`` as a set, each checked against ``--folds``."""
+    wanted = {int(f) for f in only_folds.split(",")}
+    bad = sorted(f for f in wanted if not 0 <= f < n_folds)
+    if bad:
+        raise ValueError(f"--only-folds {only_folds!r} names folds {bad}, but the split has "
+                         f"folds 0 to {n_folds - 1}; pass numbers in that range")
+    return wanted
+
+
 class HeldOutPredictions(Callback):
     """Predict the test fold at the end of every training run of a network.
 
@@ -204,6 +214,9 @@ class Runner:
 
     def __init__(self, args, argv):
         self.args = args
+        # Folds to train (None: all). Checked first, before anything is written or computed.
+        self.only_folds = (None if args.only_folds is None
+                           else _fold_numbers(args.only_folds, args.folds))
         self.out = Path(args.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         if self.out.exists():
@@ -317,9 +330,8 @@ class Runner:
     def run_cv(self, key, estimator, images, y, splits, meta):
         run = self.results["runs"].setdefault(key, {"folds": [], **meta})
         done = {f["fold"] for f in run["folds"]}
-        wanted = self.only_folds(len(splits))
         todo = [(fold, train, test) for fold, (train, test) in enumerate(splits)
-                if fold not in done and fold in wanted]
+                if fold not in done and (self.only_folds is None or fold in self.only_folds)]
         if self.args.fold_jobs > 1 and len(todo) > 1:
             # One process per fold, each with one torch thread; records come back
             # as folds finish and are saved by this process alone.
@@ -337,22 +349,9 @@ class Runner:
                      f"{record['epochs_run']} epochs)")
         self.summarise(key, y)
 
-    def only_folds(self, n_splits):
-        """The fold numbers ``--only-folds`` asks for (all of them by default)."""
-        if self.args.only_folds is None:
-            return set(range(n_splits))
-        wanted = {int(f) for f in self.args.only_folds.split(",")}
-        bad = sorted(f for f in wanted if not 0 <= f < n_splits)
-        if bad:
-            raise ValueError(f"--only-folds {self.args.only_folds!r} names folds {bad}, but the "
-                             f"split has folds 0 to {n_splits - 1}; pass numbers in that range")
-        return wanted
-
     def summarise(self, key, y):
         run = self.results["runs"][key]
         folds = sorted(run["folds"], key=lambda f: f["fold"])
-        if not folds:
-            return
         idx = np.concatenate([f["test_index"] for f in folds])
         pred = np.concatenate([f["y_pred"] for f in folds])
         accs = [f["accuracy"] for f in folds]
