@@ -242,8 +242,9 @@ _TESS_CODES = {
     "ps": "surprise",  # pleasant surprise
     "sad": "sadness",
 }
+# The release itself names OAF's neutral "bite" ``OA_bite_neutral``: ``OA`` is read as ``OAF``.
 _TESS_RE = re.compile(
-    r"^(?P<speaker>OAF|YAF)_(?P<word>[a-z]+)_(?P<emotion>angry|disgust|fear|happy|neutral|ps|sad)$",
+    r"^(?P<speaker>OAF|OA|YAF)_(?P<word>[a-z]+)_(?P<emotion>angry|disgust|fear|happy|neutral|ps|sad)$",
     re.IGNORECASE,
 )
 
@@ -252,9 +253,10 @@ def _parse_tess(path):
     match = _TESS_RE.match(path.stem)
     if match is None:
         return None
+    speaker = match["speaker"].upper()
     return {
         "emotion": match["emotion"].lower(),
-        "speaker": match["speaker"].upper(),
+        "speaker": "OAF" if speaker == "OA" else speaker,
         "word": match["word"].lower(),
     }
 
