@@ -96,6 +96,7 @@ from sklearn_ser.features import BOVWEncoder, LogMelImage
 from sklearn_ser.features import logmel as logmel_module
 from sklearn_ser.models import VACNN
 from sklearn_ser.utils import _cache as cache_module
+from sklearn_ser.utils.device import to_device
 
 SECTIONS = ("logmel", "bovw", "gridsearch", "training", "inference", "precision", "compile",
             "gpu")
@@ -523,7 +524,7 @@ def _bare_loop(X, y_enc, n_classes, epochs, batch_size, seed, device="cpu"):
         model.train()
         total = 0.0
         for xb, yb in loader:
-            xb, yb = xb.to(device), yb.to(device)
+            xb, yb = to_device((xb, yb), device)
             optimizer.zero_grad()
             loss = criterion(model(xb), yb)
             loss.backward()
