@@ -326,7 +326,7 @@ class SERNetClassifier(NeuralNetClassifier):
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
         is_loader = isinstance(iterator, type) and issubclass(iterator, DataLoader)
-        if self.deterministic and is_loader and "generator" not in kwargs:
+        if training and self.deterministic and is_loader and "generator" not in kwargs:
             # Drawn from the global generator, which fit() seeds from random_state.
             seed = int(torch.randint(0, 2 ** 62, (), dtype=torch.int64))
             kwargs["generator"] = torch.Generator().manual_seed(seed)
