@@ -116,7 +116,7 @@ def test_backbone_weights_are_loaded_at_every_fit(tmp_path):
     clf = LateFusionClassifier(max_epochs=1, train_split=None,
                                vggish_weights=tmp_path / "vggish.pt",
                                yamnet_weights=yamnet_state, **SMALL).fit(X, y)
-    got = clf.module_.state_dict()
+    got = {key: value.cpu() for key, value in clf.module_.state_dict().items()}
     assert torch.equal(got["vggish.block4.convs.1.weight"], vggish_state["block4.convs.1.weight"])
     assert torch.equal(got["yamnet.layers.13.pointwise.weight"],
                        yamnet_state["layers.13.pointwise.weight"])

@@ -176,7 +176,7 @@ def test_pretrained_from_parameter_file(tmp_path, data, pretrained):
     clf.fit(X, y)
     for name in state:
         if name.startswith("stem."):
-            assert torch.equal(clf.module_.encoder.state_dict()[name], state[name])
+            assert torch.equal(clf.module_.encoder.state_dict()[name].cpu(), state[name].cpu())
 
 
 def test_pretrained_survives_clone_when_frozen_or_a_file(tmp_path, data, pretrained):
