@@ -44,9 +44,9 @@ load average is recorded with each section):
     ``make_pipeline(LogMelImage(), VACNNClassifier())`` at 224x224 on CPU, batch
     of 1, 29 EmoDB utterances of 2.8-3.2 s, warm (after a first call); median
     and p90, split into features and network. Target < 50 ms. The same weights
-    with ``PerformanceMixin(amp=True[, channels_last=True])`` are timed too.
+    with ``amp=True[, channels_last=True]`` are timed too.
 ``precision``
-    Training images/s of VACNN with the ``PerformanceMixin`` options on this
+    Training images/s of VACNN with the ``amp`` / ``channels_last`` options on this
     machine's device (float32, channels-last, bf16 autocast, both), batch 8.
 ``compile``
     Training images/s of VACNN (``--precision-size``, batch 8, 128 images)
@@ -103,7 +103,7 @@ SECTIONS = ("logmel", "bovw", "gridsearch", "training", "inference", "precision"
 CANDIDATES = (16, 32, 64, 128, 256)
 
 
-# VACNNClassifier and VACNNBOVWClassifier carry the PerformanceMixin options.
+# Every SERNetClassifier takes the amp / channels_last options (once PerformanceMixin's).
 FastVACNNClassifier = VACNNClassifier
 
 
@@ -576,7 +576,7 @@ def bench_inference(ctx):
     net_params = dict(max_epochs=1, train_split=None, device="cpu", random_state=0)
     pipe = make_pipeline(LogMelImage(), VACNNClassifier(**net_params))
     pipe.fit(files[train_idx], np.asarray(bunch.target)[train_idx])
-    # The same trained weights behind PerformanceMixin, for the bf16 / channels-last rows.
+    # The same trained weights with amp / channels_last, for the bf16 / channels-last rows.
     fast = make_pipeline(LogMelImage(), FastVACNNClassifier(**net_params))
     fast.fit(files[train_idx], np.asarray(bunch.target)[train_idx])
     fast[-1].module_.load_state_dict(pipe[-1].module_.state_dict())
