@@ -44,9 +44,9 @@ load average is recorded with each section):
     ``make_pipeline(LogMelImage(), VACNNClassifier())`` at 224x224 on CPU, batch
     of 1, 29 EmoDB utterances of 2.8-3.2 s, warm (after a first call); median
     and p90, split into features and network. Target < 50 ms. The same weights
-    with ``PerformanceMixin(amp=True[, channels_last=True])`` are timed too.
+    with ``amp=True[, channels_last=True]`` are timed too.
 ``precision``
-    Training images/s of VACNN with the ``PerformanceMixin`` options on this
+    Training images/s of VACNN with the ``amp`` / ``channels_last`` options on this
     machine's device (float32, channels-last, bf16 autocast, both), batch 8.
 ``compile``
     Training images/s of VACNN (``--precision-size``, batch 8, 128 images)
@@ -96,13 +96,14 @@ from sklearn_ser.features import BOVWEncoder, LogMelImage
 from sklearn_ser.features import logmel as logmel_module
 from sklearn_ser.models import VACNN
 from sklearn_ser.utils import _cache as cache_module
+from sklearn_ser.utils.device import to_device
 
 SECTIONS = ("logmel", "bovw", "gridsearch", "training", "inference", "precision", "compile",
             "gpu")
 CANDIDATES = (16, 32, 64, 128, 256)
 
 
-# VACNNClassifier and VACNNBOVWClassifier carry the PerformanceMixin options.
+# Every SERNetClassifier takes the amp / channels_last options (once PerformanceMixin's).
 FastVACNNClassifier = VACNNClassifier
 
 
@@ -523,7 +524,7 @@ def _bare_loop(X, y_enc, n_classes, epochs, batch_size, seed, device="cpu"):
         model.train()
         total = 0.0
         for xb, yb in loader:
-            xb, yb = xb.to(device), yb.to(device)
+            xb, yb = to_device((xb, yb), device)
             optimizer.zero_grad()
             loss = criterion(model(xb), yb)
             loss.backward()
@@ -575,7 +576,7 @@ def bench_inference(ctx):
     net_params = dict(max_epochs=1, train_split=None, device="cpu", random_state=0)
     pipe = make_pipeline(LogMelImage(), VACNNClassifier(**net_params))
     pipe.fit(files[train_idx], np.asarray(bunch.target)[train_idx])
-    # The same trained weights behind PerformanceMixin, for the bf16 / channels-last rows.
+    # The same trained weights with amp / channels_last, for the bf16 / channels-last rows.
     fast = make_pipeline(LogMelImage(), FastVACNNClassifier(**net_params))
     fast.fit(files[train_idx], np.asarray(bunch.target)[train_idx])
     fast[-1].module_.load_state_dict(pipe[-1].module_.state_dict())

@@ -62,6 +62,7 @@ from sklearn_ser.metrics import unweighted_accuracy, weighted_accuracy
 from sklearn_ser.model_selection import SpeakerKFold
 from sklearn_ser.models.vit import FeatureMapDistiller, StudentViT, TeacherViT
 from sklearn_ser.utils.complexity import flops_and_params
+from sklearn_ser.utils.device import module_device, to_device
 
 PRESETS = {
     "full": dict(patch_width=4, embed_dim=192, depth=6, n_heads=3, mlp_ratio=4.0, dropout=0.1,
@@ -159,11 +160,11 @@ def _complexity(params, n_classes, image_shape):
 def _feature_l1(student, distilled, images):
     """Mean L1 between ``student``'s maps and the distilled run's teacher maps (its pairs)."""
     distiller = FeatureMapDistiller(student, distilled.teacher_, distilled.pairs_).eval()
-    device = next(student.parameters()).device
+    device = module_device(student)
     total = 0.0
     with torch.no_grad():
         for start in range(0, len(images), 64):
-            batch = torch.as_tensor(images[start:start + 64], device=device)
+            batch = to_device(images[start:start + 64], device)
             distances = distiller.pair_distances(student.forward_features(batch),
                                                  distilled.teacher_.forward_features(batch))
             total = total + distances.cpu().numpy() * len(batch)

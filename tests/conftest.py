@@ -1,4 +1,12 @@
-"""Shared fixtures: where the real corpora are, and small synthetic audio."""
+"""Shared fixtures: where the real corpora are, small synthetic audio, OpenCV features.
+
+OpenCV builds differ: KAZE (``BOVWEncoder``) is in plain OpenCV 4 (``cv2.KAZE_create``) and in
+the contrib build of OpenCV 5 (``cv2.xfeatures2d.KAZE_create``); SLIC superpixels (LIME's
+``segmentation="slic"``) are in the contrib build only (``cv2.ximgproc``). A test that needs
+one of them carries the marker ``requires_kaze`` / ``requires_ximgproc`` (or requests the
+fixture ``kaze`` / ``ximgproc``, which its fixtures can do too) and is skipped, with the
+reason, where the installed OpenCV lacks it, instead of failing on the library's ImportError.
+"""
 
 import os
 from pathlib import Path
@@ -8,6 +16,67 @@ import pytest
 import soundfile as sf
 
 _REPO = Path(__file__).resolve().parents[1]
+
+#: marker name -> function returning why the test cannot run here, or None.
+_OPENCV_REQUIREMENTS = {}
+
+
+def kaze_missing_reason(cv2=None):
+    """Why KAZE cannot run with this OpenCV (``None`` when it can)."""
+    if cv2 is None:
+        import cv2
+    if getattr(cv2, "KAZE_create", None) is not None:
+        return None
+    if getattr(getattr(cv2, "xfeatures2d", None), "KAZE_create", None) is not None:
+        return None
+    return (f"OpenCV {getattr(cv2, '__version__', '?')} has neither cv2.KAZE_create nor "
+            "cv2.xfeatures2d.KAZE_create (BOVWEncoder needs KAZE; install "
+            "opencv-contrib-python-headless)")
+
+
+def ximgproc_missing_reason(cv2=None):
+    """Why SLIC superpixels cannot run with this OpenCV (``None`` when they can)."""
+    if cv2 is None:
+        import cv2
+    if getattr(getattr(cv2, "ximgproc", None), "createSuperpixelSLIC", None) is not None:
+        return None
+    return (f"OpenCV {getattr(cv2, '__version__', '?')} has no cv2.ximgproc (SLIC superpixels "
+            "need the contrib build, opencv-contrib-python-headless)")
+
+
+_OPENCV_REQUIREMENTS["requires_kaze"] = kaze_missing_reason
+_OPENCV_REQUIREMENTS["requires_ximgproc"] = ximgproc_missing_reason
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "requires_kaze: skip when OpenCV has no KAZE (BOVWEncoder)")
+    config.addinivalue_line(
+        "markers", "requires_ximgproc: skip when OpenCV has no cv2.ximgproc (SLIC)")
+
+
+def pytest_runtest_setup(item):
+    for marker, reason_of in _OPENCV_REQUIREMENTS.items():
+        if item.get_closest_marker(marker) is not None:
+            reason = reason_of()
+            if reason is not None:
+                pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def kaze():
+    """Skips the test (and the fixtures that request it) without KAZE in OpenCV."""
+    reason = kaze_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def ximgproc():
+    """Skips the test without ``cv2.ximgproc`` (SLIC superpixels) in OpenCV."""
+    reason = ximgproc_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
 _DEFAULT_DATA = _REPO.parent / "shared" / "corpora"
 
 

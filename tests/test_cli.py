@@ -189,7 +189,7 @@ def test_fit_predict_crnn_and_explain_refuses_it(emodb_home, tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def fitted_model(emodb_home, tmp_path_factory):
+def fitted_model(kaze, emodb_home, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "model"
     status = main(["fit", "--data-home", str(emodb_home), "--model", "vacnn-bovw",
                    "--max-files", "40", "--image-size", "64", "--n-words", "8", "--epochs", "1",
@@ -246,6 +246,7 @@ def test_explain(fitted_model, emodb_home, tmp_path, capsys):
     assert status == 2 and "--target 'joy' is not one of the model's emotions" in err
 
 
+@pytest.mark.requires_kaze
 def test_pretrain_then_evaluate_from_it_warns_about_the_leak(emodb_home, tmp_path, capsys):
     weights = tmp_path / "vacnn.pt"
     status, out, err = _run(capsys, "pretrain", "--corpus", "emodb", "--data-home", emodb_home,

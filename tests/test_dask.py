@@ -66,6 +66,7 @@ def _cached_images(cache):
     return sorted(set(keys))
 
 
+@pytest.mark.requires_kaze
 def test_grid_search_and_cross_val_score_on_dask(client, sixteen_files, tmp_path):
     files, y = sixteen_files
     cache = tmp_path / "shared-cache"  # on a real cluster: a folder every worker mounts
@@ -105,6 +106,7 @@ def test_grid_search_and_cross_val_score_on_dask(client, sixteen_files, tmp_path
     np.testing.assert_array_equal(scores, local)
 
 
+@pytest.mark.requires_kaze
 def test_feature_extraction_on_dask_equals_local(client, sixteen_files, tmp_path):
     files, _ = sixteen_files
     local = LogMelImage(size=(32, 32)).fit_transform(files)

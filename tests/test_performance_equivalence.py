@@ -8,7 +8,7 @@
   whichever thread or process computes it and whatever the BLAS thread count.
 - Workers that receive the filters never build them (never import librosa's
   signal stack).
-- ``PerformanceMixin`` with its options off is the plain estimator; with
+- the ``amp`` / ``channels_last`` options off give the plain estimator; with
   channels-last or bf16 autocast it predicts the same up to rounding.
 """
 
@@ -239,9 +239,9 @@ def test_warm_transform_reads_into_the_batch_and_recomputes_a_broken_entry(make_
     np.testing.assert_array_equal(front.fit_transform(files), cold)
 
 
-# -- PerformanceMixin ------------------------------------------------------------------------------
+# -- amp / channels_last ---------------------------------------------------------------------------
 
-# VACNNClassifier and VACNNBOVWClassifier carry the PerformanceMixin options.
+# Every SERNetClassifier takes amp and channels_last (the options of the former mixin).
 FastVACNNClassifier = VACNNClassifier
 
 

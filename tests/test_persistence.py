@@ -42,7 +42,7 @@ def vacnn_pipeline(emodb16):
 
 
 @pytest.fixture(scope="module")
-def bovw_pipeline(emodb16, vacnn_pipeline):
+def bovw_pipeline(kaze, emodb16, vacnn_pipeline):
     files, y = emodb16
     return make_pipeline(
         LogMelImage(size=(SIZE, SIZE)),
@@ -74,7 +74,7 @@ def test_weights_are_plain_state_dicts(vacnn_pipeline, tmp_path):
     reference = vacnn_pipeline[-1].module_.state_dict()
     assert list(state) == list(reference)
     for key, value in reference.items():
-        assert torch.equal(state[key], value)
+        assert torch.equal(state[key].cpu(), value.cpu())
     optimizer = torch.load(tmp_path / "model" / weights["optimizer"], weights_only=True)
     assert set(optimizer) == {"state", "param_groups"}
     # the joblib part holds the network without its weights
@@ -112,7 +112,9 @@ def test_pretrained_file_is_not_needed_to_load(emodb16, vacnn_pipeline, tmp_path
 
     loaded = load(tmp_path / "model", device="cpu")
     assert loaded.pretrained == str(pretrained)  # kept as a setting, not read
-    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    # clf may run on a GPU: its float32 arithmetic differs from the CPU's in the last digits
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-4,
+                               atol=1e-6)
 
 
 def test_grid_search_and_rng_untouched(tmp_path):

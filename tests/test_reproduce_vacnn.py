@@ -50,7 +50,8 @@ def load_labels(emodb_home):
     return load_corpus("emodb", data_home=emodb_home).target
 
 
-@pytest.mark.parametrize("variant", ["vacnn", "pure"])
+@pytest.mark.parametrize("variant", [
+    "vacnn", pytest.param("pure", marks=pytest.mark.requires_kaze)])
 def test_refit_full_records_both_runs(emodb_home, tmp_path, variant):
     script = _load_script()
     out = tmp_path / "run.json"

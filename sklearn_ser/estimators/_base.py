@@ -29,9 +29,16 @@ recipes need:
   not wasted);
 - module arguments that depend on the data (``n_classes``, and any others a
   subclass names in :meth:`_infer_module_params`) are filled in at fit time
-  unless given as ``module__...``.
+  unless given as ``module__...``;
+- batches reach the network through one function,
+  :func:`~sklearn_ser.utils.device.to_device`, whatever their layout (tensors,
+  dicts of tensors, padded batches with lengths);
+- speed and reproducibility options, all off (or a no-op on the CPU) by
+  default: ``compile``, ``data_on_device``, ``amp``, ``channels_last`` and
+  ``deterministic`` (see :mod:`sklearn_ser.estimators._performance`).
 """
 
+import contextlib
 import copy
 import warnings
 
@@ -41,6 +48,19 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler
 from skorch.dataset import ValidSplit
 from sklearn.preprocessing import LabelEncoder
+from torch.utils.data import DataLoader
+
+from ..utils.device import to_device
+from ._device_data import device_batches, resolve_data_on_device
+from ._performance import (
+    autocast_dtype,
+    channels_last,
+    check_compile,
+    clone_outputs,
+    deterministic_algorithms,
+    to_float32,
+    uses_cudagraphs,
+)
 
 __all__ = ["SERNetClassifier", "resolve_device"]
 
@@ -60,6 +80,12 @@ def resolve_device(device):
     if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
+
+
+#: The speed and reproducibility options and their defaults (also for unpickling estimators
+#: saved before an option existed).
+_OPTION_DEFAULTS = {"compile": False, "data_on_device": "auto", "amp": False,
+                    "channels_last": False, "deterministic": False}
 
 
 def _encoded_accuracy(net, X, y):
@@ -116,9 +142,46 @@ class SERNetClassifier(NeuralNetClassifier):
         Seed for initialisation, shuffling and the validation split.
     verbose : int, default=0
         Print skorch's epoch table when > 0.
+    compile : bool or str, default=False
+        ``True`` or a :func:`torch.compile` mode (``"default"``,
+        ``"reduce-overhead"`` (CUDA graphs on a GPU), ``"max-autotune"``,
+        ``"max-autotune-no-cudagraphs"``): compile the network when it is
+        built. It is compiled in place (:meth:`torch.nn.Module.compile`), so
+        ``state_dict`` keys, saved parameter files, pickles and clones are
+        those of the eager network; an unpickled estimator compiles again.
+        Other ``torch.compile`` arguments: ``compile__dynamic=True``...
+        Compiling takes seconds to minutes once per ``fit``; it pays on a GPU
+        at small batches (launch-bound), rarely on a CPU.
+    data_on_device : "auto", bool, default="auto"
+        Copy fixed-shape training, validation and prediction arrays to the
+        device once and cut batches there by indexing (when they take at most
+        a quarter of the free device memory); otherwise, on CUDA, batches
+        come from pinned memory with non-blocking copies. ``"auto"``: on CUDA
+        only (a no-op on the CPU); ``True`` also on the CPU; ``False``:
+        skorch's own ``DataLoader`` path. Shuffling stays seeded by
+        ``random_state`` but draws batches in another order than the
+        ``DataLoader`` path.
+    amp : bool, default=False
+        Autocast the forward pass to bfloat16 (CPU, or an Ampere-or-newer
+        GPU); weights, optimiser and loss stay float32.
+    channels_last : bool, default=False
+        Keep the network's 4-D weights and 4-D input batches in channels-last
+        memory format.
+    deterministic : bool, default=False
+        During ``fit``, ``partial_fit`` and prediction, use deterministic
+        algorithms only (cuDNN deterministic, no cuDNN benchmarking,
+        ``torch.use_deterministic_algorithms(True)``,
+        ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless set, seeded ``DataLoader``
+        generator), so that two CUDA runs with the same ``random_state``
+        give bit-identical weights and predictions; the global torch flags
+        are restored afterwards. An operation without a deterministic CUDA
+        implementation then raises. On the CPU runs are deterministic
+        anyway. The cost on a GPU is not measured yet
+        (``benchmarks/gpu_check.py`` measures it).
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` argument, including
-        ``module__*``, ``optimizer__*``, ``callbacks__*`` and ``iterator_*``.
+        ``module__*``, ``optimizer__*``, ``callbacks__*``, ``compile__*``
+        and ``iterator_*``.
 
     Attributes
     ----------
@@ -142,19 +205,24 @@ class SERNetClassifier(NeuralNetClassifier):
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=8,
                  train_split="auto", valid_fraction=0.2, refit_full=False, lr_step_size=10,
                  lr_gamma=0.1, patience=10, device="auto", random_state=None, verbose=0,
-                 **kwargs):
+                 compile=False, data_on_device="auto", amp=False, channels_last=False,
+                 deterministic=False, **kwargs):
         # skorch's DataLoader does not shuffle by default; training batches drawn in corpus
         # order (RAVDESS files are sorted by emotion within an actor) train badly.
         kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
-                         device=device, verbose=verbose, **kwargs)
+                         device=device, verbose=verbose, compile=compile, **kwargs)
         self.valid_fraction = valid_fraction
         self.refit_full = refit_full
         self.lr_step_size = lr_step_size
         self.lr_gamma = lr_gamma
         self.patience = patience
         self.random_state = random_state
+        self.data_on_device = data_on_device
+        self.amp = amp
+        self.channels_last = channels_last
+        self.deterministic = deterministic
 
     # -- device="auto" ---------------------------------------------------------------------
     # skorch reads ``self.device`` in many places; a data descriptor lets all of them see
@@ -172,8 +240,115 @@ class SERNetClassifier(NeuralNetClassifier):
         # CUDA-trained net unpickles on a CPU-only machine), then keep the user's value.
         requested = state.get("device", "auto")
         state["device"] = resolve_device(requested)
+        for name, default in _OPTION_DEFAULTS.items():  # pickled before the option existed
+            state.setdefault(name, default)
         super().__setstate__(state)
         self.__dict__["device"] = requested
+        # Pickles hold the eager network (torch drops the compiled call): compile it again.
+        if self.__dict__.get("initialized_", False):
+            for name in self._modules:
+                module = getattr(self, name + "_", None)
+                if isinstance(module, torch.nn.Module):
+                    self.torch_compile(module, name=name)
+
+    # -- speed options ---------------------------------------------------------------------
+    def torch_compile(self, module, name):
+        """Compile ``module`` in place when ``compile`` is set (networks only, not losses).
+
+        In place (:meth:`torch.nn.Module.compile`) rather than wrapped
+        (:func:`torch.compile`): the module keeps its class and its
+        ``state_dict`` keys, so parameter files of compiled and eager
+        networks are interchangeable.
+        """
+        mode = check_compile(self.compile)
+        if mode is None or name not in self._modules or not isinstance(module, torch.nn.Module):
+            return module
+        if not hasattr(torch, "compile"):  # pragma: no cover - torch < 2.0
+            raise RuntimeError(
+                f"compile={self.compile!r} needs torch.compile (torch >= 2.0); torch "
+                f"{torch.__version__} has none. Use compile=False."
+            )
+        kwargs = self.get_params_for("compile")
+        if mode != "default":
+            kwargs.setdefault("mode", mode)
+        module.compile(**kwargs)
+        return module
+
+    def initialize_module(self):
+        kwargs = self.get_params_for("module")
+        for key, value in getattr(self, "inferred_module_params_", {}).items():
+            kwargs.setdefault(key, value)
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        if self.channels_last:
+            self.module_ = self.module_.to(memory_format=torch.channels_last)
+        return self
+
+    def _non_blocking(self):
+        return torch.device(self.device).type == "cuda"
+
+    def infer(self, x, **fit_params):
+        """Run the network on batch ``x``, moved to its device (any nesting of tensors).
+
+        Applies the ``channels_last`` and ``amp`` options; with a CUDA-graph
+        ``compile`` mode, marks a new step and returns copies of the outputs
+        (a graph replay overwrites its previous outputs).
+        """
+        device = self.device
+        x = to_device(x, device, non_blocking=self._non_blocking())
+        if self.channels_last:
+            x = channels_last(x)
+        cudagraphs = uses_cudagraphs(self.compile, device)
+        if cudagraphs:
+            torch.compiler.cudagraph_mark_step_begin()
+        dtype = autocast_dtype(device, self.amp)
+        context = (contextlib.nullcontext() if dtype is None
+                   else torch.autocast(device_type=torch.device(device).type, dtype=dtype))
+        with context:
+            out = super().infer(x, **fit_params)
+        if dtype is not None:
+            out = to_float32(out)
+        return clone_outputs(out) if cudagraphs else out
+
+    def get_iterator(self, dataset, training=False):
+        """Batches of ``dataset``: from a device copy when ``data_on_device`` allows it.
+
+        Otherwise skorch's iterator (``iterator_train`` / ``iterator_valid``),
+        with pinned memory on CUDA and, with ``deterministic=True``, an
+        explicitly seeded generator for shuffling and worker seeds.
+        """
+        if training:
+            kwargs = self.get_params_for("iterator_train")
+            iterator = self.iterator_train
+        else:
+            kwargs = self.get_params_for("iterator_valid")
+            iterator = self.iterator_valid
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        is_loader = isinstance(iterator, type) and issubclass(iterator, DataLoader)
+        if training and self.deterministic and is_loader and "generator" not in kwargs:
+            # Drawn from the global generator, which fit() seeds from random_state.
+            seed = int(torch.randint(0, 2 ** 62, (), dtype=torch.int64))
+            kwargs["generator"] = torch.Generator().manual_seed(seed)
+        batches = device_batches(dataset, self.device, iterator, kwargs, self.data_on_device)
+        if batches is not None:
+            return batches
+        if (is_loader and self._non_blocking() and "pin_memory" not in kwargs
+                and resolve_data_on_device(self.data_on_device, self.device)):
+            kwargs["pin_memory"] = True
+        return iterator(dataset, **kwargs)
+
+    def _check_options(self):
+        check_compile(self.compile)
+        resolve_data_on_device(self.data_on_device, self.device)
+        autocast_dtype(self.device, self.amp)
+        for name in ("channels_last", "deterministic"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}.")
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        with deterministic_algorithms(self.deterministic):
+            yield from super().forward_iter(X, training=training, device=device)
 
     def get_params(self, deep=True, **kwargs):
         params = super().get_params(deep=deep, **kwargs)
@@ -222,13 +397,6 @@ class SERNetClassifier(NeuralNetClassifier):
         """Module arguments derived from the training data (``module__*`` overrides)."""
         return {"n_classes": len(self.classes_)}
 
-    def initialize_module(self):
-        kwargs = self.get_params_for("module")
-        for key, value in getattr(self, "inferred_module_params_", {}).items():
-            kwargs.setdefault(key, value)
-        self.module_ = self.initialized_instance(self.module, kwargs)
-        return self
-
     @property
     def classes_(self):
         try:
@@ -267,8 +435,10 @@ class SERNetClassifier(NeuralNetClassifier):
             )
         for name in ("best_epoch_", "selection_history_"):
             self.__dict__.pop(name, None)
+        self._check_options()
         seed = self.random_state
-        with torch.random.fork_rng(devices=self._cuda_devices_for_rng()):
+        with torch.random.fork_rng(devices=self._cuda_devices_for_rng()), \
+                deterministic_algorithms(self.deterministic):
             if seed is not None:
                 torch.manual_seed(seed)
             with warnings.catch_warnings():
@@ -339,8 +509,10 @@ class SERNetClassifier(NeuralNetClassifier):
             return super().partial_fit(X, y, classes=classes, **fit_params)
         if not hasattr(self, "label_encoder_"):
             return self.fit(X, y, **fit_params)
+        self._check_options()
         y_encoded = None if y is None else self.label_encoder_.transform(np.asarray(y))
-        return super().partial_fit(X, y_encoded, classes=classes, **fit_params)
+        with deterministic_algorithms(self.deterministic):
+            return super().partial_fit(X, y_encoded, classes=classes, **fit_params)
 
     def predict(self, X):
         """Predict labels (in the form given to ``fit``).

@@ -1,43 +1,59 @@
-"""Speed options for the toolkit's skorch classifiers: bf16 autocast and channels-last.
+"""Speed and reproducibility options shared by the toolkit's skorch classifiers.
 
-:class:`PerformanceMixin` adds two parameters to a
-:class:`~sklearn_ser.estimators.SERNetClassifier` subclass:
+Every :class:`~sklearn_ser.estimators.SERNetClassifier` (hence
+:class:`~sklearn_ser.estimators.VACNNClassifier`,
+:class:`~sklearn_ser.estimators.VACNNBOVWClassifier`,
+:class:`~sklearn_ser.estimators.ViTClassifier`,
+:class:`~sklearn_ser.estimators.CRNNClassifier` and
+:class:`~sklearn_ser.estimators.LateFusionClassifier`) takes these
+parameters; all are off (or a no-op on the CPU) by default:
 
-- ``amp``: run the forward pass (training and prediction) under
-  :func:`torch.autocast` in **bfloat16**. bfloat16 has float32's exponent
-  range, so no loss scaling (``GradScaler``) is needed; the weights, the
-  optimiser state and the loss stay float32, and the logits are returned as
-  float32 (``predict_proba`` is unchanged in type).
-- ``channels_last``: store the network's 4-D weights and every 4-D input batch
-  in the ``torch.channels_last`` memory format, which cuDNN (tensor cores) and
-  oneDNN convolutions prefer.
+- ``compile``: :func:`torch.compile` the network when it is built (``True``,
+  or a mode such as ``"reduce-overhead"``, which uses CUDA graphs on a GPU).
+  The network is compiled in place (:meth:`torch.nn.Module.compile`), so its
+  class, ``state_dict`` keys (no ``_orig_mod.`` prefix), saved parameter
+  files, pickles and clones are those of the eager network.
+- ``data_on_device``: copy the training (and validation or prediction)
+  arrays to the GPU once per ``fit`` when they fit in a quarter of its free
+  memory, and cut batches there by indexing, instead of collating every
+  batch on the CPU and copying it; otherwise batches come from pinned memory
+  with non-blocking copies. ``"auto"`` does this on CUDA only.
+- ``amp``: run the forward pass under :func:`torch.autocast` in
+  **bfloat16** (float32 exponent range, so no loss scaling); weights,
+  optimiser state and loss stay float32, and logits are returned as float32.
+- ``channels_last``: keep 4-D weights and input batches in the
+  ``torch.channels_last`` memory format.
+- ``deterministic``: deterministic algorithms only, for bit-identical CUDA
+  runs with the same ``random_state`` (:func:`deterministic_algorithms`).
 
-``torch.compile`` needs nothing here: skorch's own ``compile=True`` (and
-``compile__mode=...``) already reaches every ``SERNetClassifier`` through its
-``**kwargs``.
-
-Both options change speed, not the model: the same seed gives the same
+The speed options change speed, not the model: the same seed gives the same
 initial weights; float results differ only by rounding (bfloat16 keeps about
-3 significant digits in the autocast region).
-
-:class:`~sklearn_ser.estimators.VACNNClassifier` and
-:class:`~sklearn_ser.estimators.VACNNBOVWClassifier` carry the mixin. Another
-:class:`~sklearn_ser.estimators.SERNetClassifier` subclass gets it with one line::
-
-    class FastViTClassifier(PerformanceMixin, ViTClassifier):
-        pass
-
-The mixin must come **before** the skorch class in the bases, so that its
-``__init__`` takes ``amp`` and ``channels_last`` out of the keyword arguments
-skorch would reject.
+3 significant digits in the autocast region; compiled kernels fuse and
+reorder float operations).
 """
 
+import contextlib
+import os
 from collections.abc import Mapping
 
 import torch
-from skorch.utils import to_tensor
 
-__all__ = ["PerformanceMixin", "autocast_dtype"]
+__all__ = [
+    "COMPILE_MODES",
+    "PerformanceMixin",
+    "autocast_dtype",
+    "check_compile",
+    "deterministic_algorithms",
+]
+
+#: ``torch.compile`` modes ``compile=`` accepts as a string.
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+#: Modes that capture CUDA graphs, whose outputs are overwritten by the next replay.
+_CUDAGRAPH_MODES = ("reduce-overhead", "max-autotune")
+
+#: cuBLAS workspace setting that makes its GEMMs deterministic (NVIDIA's documentation).
+CUBLAS_DETERMINISTIC = ":4096:8"
 
 
 def autocast_dtype(device, amp):
@@ -81,79 +97,150 @@ def autocast_dtype(device, amp):
     return torch.bfloat16
 
 
-def _channels_last(x):
+def check_compile(compile):
+    """Validate ``compile=`` and return the ``torch.compile`` mode, or ``None`` when off.
+
+    Parameters
+    ----------
+    compile : bool or str
+        ``False``: eager. ``True``: ``torch.compile``'s default mode. A string:
+        one of :data:`COMPILE_MODES`.
+
+    Returns
+    -------
+    mode : str or None
+        ``None`` for ``False``, ``"default"`` for ``True``, else the mode.
+
+    Examples
+    --------
+    >>> check_compile(False) is None, check_compile(True), check_compile("reduce-overhead")
+    (True, 'default', 'reduce-overhead')
+    """
+    if isinstance(compile, bool):
+        return "default" if compile else None
+    if isinstance(compile, str) and compile in COMPILE_MODES:
+        return compile
+    raise ValueError(
+        f"compile must be False, True or one of {list(COMPILE_MODES)} (torch.compile modes; "
+        f"'reduce-overhead' uses CUDA graphs), got {compile!r}."
+    )
+
+
+def uses_cudagraphs(compile, device):
+    """Whether a network compiled with ``compile`` on ``device`` replays CUDA graphs."""
+    mode = check_compile(compile)
+    return mode in _CUDAGRAPH_MODES and torch.device(device).type == "cuda"
+
+
+@contextlib.contextmanager
+def deterministic_algorithms(enabled=True):
+    """Use only deterministic algorithms inside the block; restore every global flag after.
+
+    Sets ``torch.backends.cudnn.deterministic = True``,
+    ``torch.backends.cudnn.benchmark = False`` (cuDNN then neither benchmarks
+    nor picks non-deterministic convolution algorithms),
+    ``torch.use_deterministic_algorithms(True, warn_only=False)`` (an operation
+    without a deterministic implementation raises instead of running), and,
+    when the environment does not set it, ``CUBLAS_WORKSPACE_CONFIG=:4096:8``
+    (deterministic cuBLAS GEMMs). On the way out all four are put back as
+    they were, also when the block raises.
+
+    On the CPU the toolkit's networks are deterministic anyway; this only
+    matters on CUDA.
+
+    Parameters
+    ----------
+    enabled : bool, default=True
+        ``False`` makes the block a no-op.
+
+    Raises
+    ------
+    RuntimeError
+        From inside the block, with a message that names the operation and
+        says how to proceed, when an operation has no deterministic
+        implementation on the device.
+
+    Examples
+    --------
+    >>> before = torch.are_deterministic_algorithms_enabled()
+    >>> with deterministic_algorithms():
+    ...     torch.are_deterministic_algorithms_enabled()
+    True
+    >>> torch.are_deterministic_algorithms_enabled() == before
+    True
+    """
+    if not enabled:
+        yield
+        return
+    saved = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
+             torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled(),
+             os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+    try:
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True, warn_only=False)
+        if saved[4] is None:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_DETERMINISTIC
+        try:
+            yield
+        except RuntimeError as exc:
+            if "deterministic implementation" not in str(exc):
+                raise
+            raise RuntimeError(
+                f"deterministic=True allows only deterministic algorithms, and this operation "
+                f"has none on this device: {exc} Either set deterministic=False (runs with the "
+                f"same random_state then differ in the last bits on CUDA), or replace that "
+                f"layer in the network."
+            ) from exc
+    finally:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[:2]
+        torch.use_deterministic_algorithms(saved[2], warn_only=saved[3])
+        if saved[4] is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+
+
+def channels_last(x):
     """``x`` with every 4-D floating tensor in channels-last format (dicts handled)."""
     if isinstance(x, Mapping):
-        return {key: _channels_last(value) for key, value in x.items()}
+        return {key: channels_last(value) for key, value in x.items()}
     if isinstance(x, torch.Tensor) and x.dim() == 4 and x.is_floating_point():
         return x.contiguous(memory_format=torch.channels_last)
     return x
 
 
-def _to_float32(out):
+def to_float32(out):
+    """Floating tensors of a network's output (or tuple of outputs) as float32."""
     if isinstance(out, torch.Tensor) and out.is_floating_point() and out.dtype != torch.float32:
         return out.float()
     if isinstance(out, tuple):
-        return tuple(_to_float32(o) for o in out)
+        return tuple(to_float32(o) for o in out)
+    return out
+
+
+def clone_outputs(out):
+    """Copies of a network's output tensors (CUDA-graph outputs are overwritten by the next run)."""
+    if isinstance(out, torch.Tensor):
+        return out.clone()
+    if isinstance(out, tuple):
+        return tuple(clone_outputs(o) for o in out)
     return out
 
 
 class PerformanceMixin:
-    """Add ``amp`` (bfloat16 autocast) and ``channels_last`` to a skorch classifier.
+    """Former home of ``amp`` and ``channels_last``, now parameters of every network estimator.
 
-    Parameters
-    ----------
-    amp : bool, default=False
-        Autocast the forward pass to bfloat16 on the estimator's device (CPU
-        or an Ampere-or-newer GPU). Weights, optimiser and loss stay float32.
-    channels_last : bool, default=False
-        Keep the network's 4-D weights and 4-D input batches in channels-last
-        memory format.
-    *args, **kwargs
-        Everything the classifier the mixin is combined with accepts.
-
-    Notes
-    -----
-    Measured with ``python benchmarks/performance.py --only precision,inference``
-    (training images/s and ms per utterance against float32 on this machine's
-    device) and ``--only gpu --device cuda`` (images/s at batch 64 with both
-    options against float32 at batch 8). On a 2-core AMD EPYC with AVX512-BF16,
-    bf16 autocast trained VACNN 1.34x faster at 128x128 and predicted 1.26x
-    faster at 224x224; channels-last alone was within noise (1.08x) on CPU.
+    :class:`~sklearn_ser.estimators.SERNetClassifier` itself takes ``amp``,
+    ``channels_last``, ``compile``, ``data_on_device`` and ``deterministic``
+    (see :mod:`sklearn_ser.estimators._performance`). The mixin adds nothing;
+    it is kept so that subclasses written as
+    ``class Fast(PerformanceMixin, ViTClassifier)`` keep working.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn_ser.estimators import VACNNClassifier
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.uniform(0, 255, size=(16, 1, 32, 32)).astype("float32")
-    >>> y = np.array(["anger", "sadness"] * 8)
-    >>> clf = VACNNClassifier(amp=True, channels_last=True, max_epochs=1,
-    ...                       train_split=None, random_state=0, device="cpu").fit(X, y)
-    >>> clf.predict_proba(X[:2]).dtype
-    dtype('float32')
-    >>> clf.get_params()["amp"], clf.get_params()["channels_last"]
-    (True, True)
+    >>> from sklearn_ser.estimators import ViTClassifier
+    >>> class FastViT(PerformanceMixin, ViTClassifier):
+    ...     pass
+    >>> FastViT(amp=True).get_params()["amp"]
+    True
     """
-
-    def __init__(self, *args, amp=False, channels_last=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.amp = amp
-        self.channels_last = channels_last
-
-    def initialize_module(self):
-        super().initialize_module()
-        if self.channels_last:
-            self.module_ = self.module_.to(memory_format=torch.channels_last)
-        return self
-
-    def infer(self, x, **fit_params):
-        x = to_tensor(x, device=self.device)
-        if self.channels_last:
-            x = _channels_last(x)
-        dtype = autocast_dtype(self.device, self.amp)
-        if dtype is None:
-            return super().infer(x, **fit_params)
-        with torch.autocast(device_type=torch.device(self.device).type, dtype=dtype):
-            out = super().infer(x, **fit_params)
-        return _to_float32(out)

@@ -335,7 +335,8 @@ class CRNNClassifier(SERNetClassifier):
     **kwargs
         Every parameter of :class:`~sklearn_ser.estimators.SERNetClassifier`
         (``train_split``, ``valid_fraction``, ``lr_step_size``,
-        ``device="auto"``, ``random_state``, ``verbose``) and of
+        ``device="auto"``, ``random_state``, ``verbose``, ``compile``,
+        ``data_on_device``, ``amp``, ``channels_last``, ``deterministic``) and of
         :class:`skorch.NeuralNetClassifier`.
 
     Attributes

@@ -56,7 +56,9 @@ class LateFusionClassifier(SERNetClassifier):
     **kwargs
         Every parameter of :class:`~sklearn_ser.estimators.SERNetClassifier`
         (``train_split``, ``valid_fraction``, ``lr_step_size``, ``lr_gamma``,
-        ``patience``, ``device="auto"``, ``random_state``, ``verbose``) and
+        ``patience``, ``device="auto"``, ``random_state``, ``verbose``,
+        ``compile``, ``data_on_device``, ``amp``, ``channels_last``,
+        ``deterministic``) and
         of :class:`skorch.NeuralNetClassifier`.
 
     Attributes

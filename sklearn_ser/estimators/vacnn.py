@@ -7,12 +7,11 @@ import torch
 
 from ..models import VACNN, VACNNBOVW, freeze_until
 from ._base import SERNetClassifier
-from ._performance import PerformanceMixin
 
 __all__ = ["VACNNClassifier", "VACNNBOVWClassifier", "load_encoder_state"]
 
 
-class VACNNClassifier(PerformanceMixin, SERNetClassifier):
+class VACNNClassifier(SERNetClassifier):
     """The visual-attention CNN (VACNN) as a scikit-learn classifier.
 
     Trains :class:`~sklearn_ser.models.VACNN` on log-mel images with the
@@ -31,15 +30,12 @@ class VACNNClassifier(PerformanceMixin, SERNetClassifier):
         L2 weight decay (passed to Adam).
     max_epochs : int, default=30
     batch_size : int, default=8
-    amp : bool, default=False
-        Autocast the forward pass to bfloat16 (CPU, or an Ampere-or-newer GPU);
-        see :class:`~sklearn_ser.estimators.PerformanceMixin`.
-    channels_last : bool, default=False
-        Keep weights and input batches in channels-last memory format.
     **kwargs
         Every parameter of :class:`~sklearn_ser.estimators.SERNetClassifier`
         (``train_split``, ``valid_fraction``, ``lr_step_size``, ``lr_gamma``,
-        ``patience``, ``device="auto"``, ``random_state``, ``verbose``) and of
+        ``patience``, ``device="auto"``, ``random_state``, ``verbose``, and the
+        speed and reproducibility options ``compile``, ``data_on_device``,
+        ``amp``, ``channels_last``, ``deterministic``) and of
         :class:`skorch.NeuralNetClassifier`.
 
     Attributes
@@ -137,7 +133,7 @@ def load_encoder_state(pretrained):
     return dict(state)
 
 
-class VACNNBOVWClassifier(PerformanceMixin, SERNetClassifier):
+class VACNNBOVWClassifier(SERNetClassifier):
     """VACNN fused with a bag-of-visual-words histogram, optionally fine-tuned.
 
     Trains :class:`~sklearn_ser.models.VACNNBOVW` on dict inputs
@@ -160,7 +156,7 @@ class VACNNBOVWClassifier(PerformanceMixin, SERNetClassifier):
         widths) must match ``module``'s.
     freeze : {"stem", "va1", "va2", "va3"} or None, default="va1"
         Last encoder stage kept frozen when ``pretrained`` is given.
-    lr, max_epochs, batch_size, optimizer__weight_decay, amp, channels_last, **kwargs
+    lr, max_epochs, batch_size, optimizer__weight_decay, **kwargs
         As in :class:`VACNNClassifier`.
 
     Attributes

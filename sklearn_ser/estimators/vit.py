@@ -25,7 +25,9 @@ from ..models.vit import (
     TeacherViT,
     resolve_distill_pairs,
 )
+from ..utils.device import module_device, to_device
 from ._base import SERNetClassifier, resolve_device
+from ._performance import COMPILE_MODES, deterministic_algorithms
 
 __all__ = ["DistilledViTClassifier", "ViTClassifier"]
 
@@ -76,7 +78,8 @@ class ViTClassifier(SERNetClassifier):
     **kwargs
         Every parameter of :class:`~sklearn_ser.estimators.SERNetClassifier` (``train_split``,
         ``valid_fraction``, ``lr_gamma``, ``patience``, ``device="auto"``, ``random_state``,
-        ``verbose``) and of :class:`skorch.NeuralNetClassifier`.
+        ``verbose``, ``compile``, ``data_on_device``, ``amp``, ``channels_last``,
+        ``deterministic``) and of :class:`skorch.NeuralNetClassifier`.
 
     Attributes
     ----------
@@ -230,6 +233,17 @@ class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
         split derive.
     verbose : int, default=0
         > 0 prints each stage's name and skorch's epoch table.
+    compile : bool or str, default=False
+        ``torch.compile`` the networks of every stage (``True`` or a mode such as
+        ``"reduce-overhead"``); see :class:`~sklearn_ser.estimators.SERNetClassifier`.
+    data_on_device : "auto" or bool, default="auto"
+        Keep the training images on the GPU during each stage when they fit (``"auto"``: on
+        CUDA only).
+    amp : bool, default=False
+        bfloat16 autocast of the forward passes.
+    deterministic : bool, default=False
+        Deterministic algorithms only in every stage and in prediction (bit-identical CUDA
+        runs for the same ``random_state``); global torch flags are restored afterwards.
 
     Attributes
     ----------
@@ -307,6 +321,10 @@ class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "compile": ["boolean", StrOptions(set(COMPILE_MODES))],
+        "data_on_device": ["boolean", StrOptions({"auto"})],
+        "amp": ["boolean"],
+        "deterministic": ["boolean"],
     }
 
     def __init__(self, *, patch_width=4, embed_dim=192, depth=6, n_heads=3, mlp_ratio=4.0,
@@ -314,7 +332,8 @@ class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
                  alpha=1.0, teacher_epochs=50, matching_epochs=50, student_epochs=50, lr=5e-4,
                  weight_decay=0.01, batch_size=32, lr_step_size=20, lr_gamma=0.1,
                  train_split="auto", valid_fraction=0.2, patience=10, max_value=255.0,
-                 device="auto", random_state=None, verbose=0):
+                 device="auto", random_state=None, verbose=0, compile=False,
+                 data_on_device="auto", amp=False, deterministic=False):
         self.patch_width = patch_width
         self.embed_dim = embed_dim
         self.depth = depth
@@ -340,6 +359,10 @@ class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.compile = compile
+        self.data_on_device = data_on_device
+        self.amp = amp
+        self.deterministic = deterministic
 
     # -- checks ----------------------------------------------------------------------------------
     def _check_architecture(self, image_shape):
@@ -380,7 +403,8 @@ class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
             optimizer__weight_decay=self.weight_decay, lr_step_size=self.lr_step_size,
             lr_gamma=self.lr_gamma, train_split=self.train_split,
             valid_fraction=self.valid_fraction, patience=self.patience, device=self.device,
-            random_state=seed, verbose=max(0, int(self.verbose)),
+            random_state=seed, verbose=max(0, int(self.verbose)), compile=self.compile,
+            data_on_device=self.data_on_device, amp=self.amp, deterministic=self.deterministic,
         )
 
     def _architecture(self):
@@ -495,12 +519,13 @@ class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
             Columns follow ``classes_``.
         """
         module = self._network(network)
-        device = next(module.parameters()).device
+        device = module_device(module)
         module.eval()
         probas = []
-        with torch.no_grad():
+        with torch.no_grad(), deterministic_algorithms(self.deterministic):
             for batch in self._batches(X):
-                probas.append(torch.softmax(module(batch.to(device)), dim=1).cpu().numpy())
+                logits = module(to_device(batch, device)).float()
+                probas.append(torch.softmax(logits, dim=1).cpu().numpy())
         if not probas:
             raise ValueError("X holds no images: give at least one sample.")
         return np.concatenate(probas)
@@ -529,11 +554,11 @@ class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "student_")
         distiller = FeatureMapDistiller(self.student_, self.teacher_, self.pairs_).eval()
-        device = next(self.student_.parameters()).device
+        device = module_device(self.student_)
         total, count = 0.0, 0
-        with torch.no_grad():
+        with torch.no_grad(), deterministic_algorithms(self.deterministic):
             for batch in self._batches(X):
-                batch = batch.to(device)
+                batch = to_device(batch, device)
                 distances = distiller.pair_distances(
                     self.student_.forward_features(batch), self.teacher_.forward_features(batch))
                 total = total + distances.cpu().numpy().astype(np.float64) * len(batch)
@@ -552,6 +577,9 @@ class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
+        for name, default in (("compile", False), ("data_on_device", "auto"), ("amp", False),
+                              ("deterministic", False)):
+            state.setdefault(name, default)  # pickled before the option existed
         super().__setstate__(state)
         device = resolve_device(self.device)
         for key in ("teacher_", "student_"):

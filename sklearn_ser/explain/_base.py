@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
-from skorch.utils import to_tensor
+
+from ..utils.device import module_device, to_device
 
 __all__ = ["Prepared", "prepare", "split_pipeline"]
 
@@ -183,7 +184,9 @@ class Prepared:
             self.others = {}
         self.classes = np.asarray(net.classes_)
         params = [p for p in self.module.parameters() if p.is_floating_point()]
-        self.device = params[0].device if params else torch.device(net.device)
+        # Inputs go where the weights are (not to ``net.device``: a network may have been moved
+        # after fitting, or loaded onto another device).
+        self.device = module_device(self.module, default=torch.device(net.device))
         self.dtype = params[0].dtype if params else torch.float32
         self._nonlinearity = (
             net._get_predict_nonlinearity() if hasattr(net, "_get_predict_nonlinearity")
@@ -200,7 +203,8 @@ class Prepared:
 
     def tensor(self, images):
         """Images (m, C, H, W) as a tensor on the network's device and dtype."""
-        return torch.as_tensor(np.ascontiguousarray(images), device=self.device, dtype=self.dtype)
+        images = torch.as_tensor(np.ascontiguousarray(images), dtype=self.dtype)
+        return to_device(images, self.device)
 
     def logits(self, images, index):
         """Run the network on image tensor ``images`` of samples ``index`` (int array).
@@ -209,11 +213,10 @@ class Prepared:
         of the network (its logits) when it returns a tuple.
         """
         if self.key is None:
-            out = self.module(images)
+            out = self.module(to_device(images, self.device))
         else:
-            inputs = {k: to_tensor(_take(v, index), device=self.device)
-                      for k, v in self.others.items()}
-            inputs[self.key] = images
+            inputs = to_device({k: _take(v, index) for k, v in self.others.items()}, self.device)
+            inputs[self.key] = to_device(images, self.device)
             out = self.module(**inputs)
         if isinstance(out, (tuple, list)):
             out = out[0]

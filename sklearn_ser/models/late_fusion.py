@@ -24,6 +24,7 @@
 import torch
 from torch import nn
 
+from .blocks import AdaptiveAvgPool2d
 from .vggish import VGGish
 from .yamnet import YAMNet
 
@@ -82,7 +83,7 @@ class VGGishYAMNetFusion(nn.Module):
                                 nn.BatchNorm2d(fusion_channels))
             for name, channels in _VGGISH_TAPS.items()
         })
-        self.resize = nn.AdaptiveAvgPool2d(self.fusion_size)
+        self.resize = AdaptiveAvgPool2d(self.fusion_size)
         n_vggish = fusion_channels * self.fusion_size[0] * self.fusion_size[1]
         self.classifier = nn.Linear(n_vggish + 1024, n_classes)
         if freeze_backbones:

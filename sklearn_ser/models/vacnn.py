@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from .attention import CBAM, ContextAttention, VAModule
-from .blocks import ConvBlock
+from .blocks import AdaptiveAvgPool2d, ConvBlock
 
 __all__ = [
     "ENCODER_STAGES",
@@ -281,7 +281,7 @@ class VACNN(nn.Module):
             OrderedDict(
                 norm=nn.GroupNorm(8, channels),
                 relu=nn.ReLU(),
-                pool=nn.AdaptiveAvgPool2d(1),
+                pool=AdaptiveAvgPool2d(1),
                 flatten=nn.Flatten(),
                 fc1=nn.Linear(channels, hidden),
                 relu1=nn.ReLU(),
@@ -387,7 +387,7 @@ class VACNNBOVW(nn.Module):
         Same child name and parameter names as ``VACNN.encoder``, so
         ``fusion.encoder.load_state_dict(vacnn.encoder.state_dict())`` transfers the pretrained
         weights.
-    pool : torch.nn.AdaptiveAvgPool2d
+    pool : sklearn_ser.models.blocks.AdaptiveAvgPool2d
         To ``grid x grid``.
     bovw_embedding : BOVWEmbedding
     context : ContextAttention
@@ -431,7 +431,7 @@ class VACNNBOVW(nn.Module):
         )
         channels = self.encoder.out_channels
         n_positions = grid * grid
-        self.pool = nn.AdaptiveAvgPool2d(grid)
+        self.pool = AdaptiveAvgPool2d(grid)
         self.bovw_embedding = BOVWEmbedding(n_words, n_positions, channels)
         self.context = ContextAttention(channels)
         self.classifier = nn.Sequential(

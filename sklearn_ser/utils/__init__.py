@@ -2,11 +2,14 @@
 
 from ._cache import digest_item, digest_params, FeatureCache, resolve_cache_location
 from .complexity import flops_and_params
+from .device import module_device, to_device
 
 __all__ = [
     "digest_item",
     "digest_params",
     "FeatureCache",
     "flops_and_params",
+    "module_device",
     "resolve_cache_location",
+    "to_device",
 ]

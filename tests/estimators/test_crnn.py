@@ -123,7 +123,7 @@ def test_balanced_class_weights_are_inverse_to_counts_and_reach_the_criterion():
     np.testing.assert_allclose(clf.class_weight_ * counts, 20 / 3)  # n / (k * count)
     criterion = clf.criterion_
     assert isinstance(criterion, SoftmaxCenterLoss)
-    np.testing.assert_allclose(criterion.class_weight.numpy(), clf.class_weight_, rtol=1e-6)
+    np.testing.assert_allclose(criterion.class_weight.cpu().numpy(), clf.class_weight_, rtol=1e-6)
     assert criterion.lambda_ == 0.2 and criterion.center_loss.alpha == 0.4
     assert criterion.centers.shape == (3, 6) and torch.any(criterion.centers != 0)
     none = CRNNClassifier(class_weight=None, max_epochs=1, train_split=None, **TINY).fit(X, y)
@@ -191,7 +191,7 @@ def test_center_loss_shrinks_the_intra_class_spread():
         fraction[lam] = within_class_spread(E, y)
         # the embeddings sit closer to the criterion's class centers than to the origin
         if lam:
-            centers = clf.criterion_.centers.numpy()[clf.label_encoder_.transform(y)]
+            centers = clf.criterion_.centers.cpu().numpy()[clf.label_encoder_.transform(y)]
             assert np.mean((E - centers) ** 2) < np.mean(E ** 2)
     assert raw[1.0] < 0.6 * raw[0.0]
     assert fraction[0.0] < 0.2 and fraction[1.0] < 0.2  # classes stay apart in both

@@ -14,6 +14,7 @@ from sklearn_ser.features.gds import GaussianDataSelector
 from sklearn_ser.features.segments import SegmentedLogMel, expand_segments, pack_segments
 from sklearn_ser.models.vggish import VGGish
 from sklearn_ser.models.yamnet import YAMNet
+from sklearn_ser.utils.device import module_device, to_device
 
 SMALL = dict(module__fusion_channels=4, module__fusion_size=(2, 2), batch_size=16,
              random_state=0)
@@ -40,7 +41,8 @@ def test_fit_expands_segments_and_predicts_per_utterance():
     segments, owner = expand_segments(X)
     clf.module_.eval()
     with torch.no_grad():
-        seg_proba = torch.softmax(clf.module_(torch.from_numpy(segments)), dim=1).numpy()
+        logits = clf.module_(to_device(segments, module_device(clf.module_)))
+        seg_proba = torch.softmax(logits, dim=1).cpu().numpy()
     for i in range(12):
         np.testing.assert_allclose(proba[i], seg_proba[owner == i].mean(axis=0), rtol=1e-5,
                                    atol=1e-6)
@@ -114,7 +116,7 @@ def test_backbone_weights_are_loaded_at_every_fit(tmp_path):
     clf = LateFusionClassifier(max_epochs=1, train_split=None,
                                vggish_weights=tmp_path / "vggish.pt",
                                yamnet_weights=yamnet_state, **SMALL).fit(X, y)
-    got = clf.module_.state_dict()
+    got = {key: value.cpu() for key, value in clf.module_.state_dict().items()}
     assert torch.equal(got["vggish.block4.convs.1.weight"], vggish_state["block4.convs.1.weight"])
     assert torch.equal(got["yamnet.layers.13.pointwise.weight"],
                        yamnet_state["layers.13.pointwise.weight"])

@@ -26,6 +26,7 @@ def emodb32(emodb_home):
     return np.asarray(bunch.filenames)[keep], np.asarray(bunch.target)[keep]
 
 
+@pytest.mark.requires_kaze
 def test_grid_search_over_learning_rates_on_real_speech(emodb32, tmp_path):
     files, y = emodb32
     pretrained = make_pipeline(

@@ -91,7 +91,9 @@ def test_clone_pickle_and_grid_search(fitted, data):
     assert copy.get_params() == fitted.get_params()
     assert not hasattr(copy, "student_")
     restored = pickle.loads(pickle.dumps(fitted))
-    np.testing.assert_array_equal(restored.predict_proba(images), fitted.predict_proba(images))
+    # Equal on the CPU; on a GPU, kernels chosen per call may round differently.
+    np.testing.assert_allclose(restored.predict_proba(images), fitted.predict_proba(images),
+                               rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(restored.predict(images, network="teacher"),
                                   fitted.predict(images, network="teacher"))
     search = GridSearchCV(_tiny(), {"alpha": [0.0, 1.0]}, error_score="raise",

@@ -54,6 +54,7 @@ def test_perturbations_and_kernel_distances():
     np.testing.assert_allclose(_distances(probe, "hamming"), [0.0, 0.75, 1.0])
 
 
+@pytest.mark.requires_ximgproc
 def test_other_segmentations(region_clf, region):
     images = region.images(1)
     slic = lime_explanation(region_clf, images, segmentation="slic", n_segments=16,

@@ -6,6 +6,7 @@ import torch
 
 from sklearn_ser.estimators import VACNNClassifier
 from sklearn_ser.explain import grad_cam, lime_explanation, occlusion_sensitivity, tile_segments
+from sklearn_ser.utils.device import module_device, to_device
 
 ANGER_BLOCK = (slice(0, 8), slice(16, 24))    # tile 2 of a 4x4 grid
 NEUTRAL_BLOCK = (slice(24, 32), slice(0, 8))  # tile 12
@@ -44,12 +45,12 @@ def test_occlusion_and_lime_find_the_deciding_block(trained):
 def test_grad_cam_matches_a_direct_computation(trained):
     clf, anger = trained
     net = clf.module_.eval()
-    x = torch.as_tensor(anger)
+    x = to_device(anger, module_device(net))
     features = net.encoder(x)
     logits = net.head(features)
     (grad,) = torch.autograd.grad(logits[:, 0].sum(), features)
     cam = torch.relu((grad.mean(dim=(2, 3), keepdim=True) * features).sum(dim=1, keepdim=True))
     cam = torch.nn.functional.interpolate(cam, size=(32, 32), mode="bilinear").detach()[:, 0]
     expected = cam / cam.amax(dim=(1, 2), keepdim=True).clamp_min(1e-12)
-    np.testing.assert_allclose(grad_cam(clf, anger, target="anger"), expected.numpy(),
+    np.testing.assert_allclose(grad_cam(clf, anger, target="anger"), expected.cpu().numpy(),
                                rtol=1e-4, atol=1e-5)

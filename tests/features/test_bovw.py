@@ -23,6 +23,9 @@ from sklearn_ser.features.bovw import (
 )
 from sklearn_ser.utils._cache import digest_item
 
+# KAZE runs in almost every test here (BOVWEncoder, extract_kaze_descriptors).
+pytestmark = pytest.mark.requires_kaze
+
 # ---------------------------------------------------------------- helpers
 
 

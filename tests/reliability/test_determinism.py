@@ -52,6 +52,7 @@ def test_vacnn_with_shuffling_and_dropout_is_reproducible():
     assert not np.array_equal(other_seed.predict_proba(X), fits[0].predict_proba(X))
 
 
+@pytest.mark.requires_kaze
 def test_method_a_pipeline_on_real_speech_is_reproducible(speech):
     files, labels = speech
     pipe = make_pipeline(
