@@ -25,6 +25,7 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier
 from sklearn_ser.estimators._performance import autocast_dtype
 from sklearn_ser.features import LogMelImage, logmel_image
+from sklearn_ser.features import _spectral
 from sklearn_ser.features import logmel as logmel_module
 
 
@@ -110,7 +111,7 @@ def test_power_to_db_is_librosa_bit_for_bit(top_db):
     power = (rng.exponential(size=(64, 50)) ** 4).astype(np.float32)
     power[0, :5] = 0.0
     expected = librosa.power_to_db(power, ref=np.max, amin=1e-10, top_db=top_db)
-    got = logmel_module._power_to_db(power, amin=1e-10, top_db=top_db)
+    got = _spectral.power_to_db(power, amin=1e-10, top_db=top_db)
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
 
@@ -192,12 +193,12 @@ def test_thread_workers_give_the_sequential_images_bit_for_bit(make_wav):
 
 def test_worker_with_filters_never_builds_them(make_wav, monkeypatch):
     path = str(make_wav())
-    params = LogMelImage(size=(32, 32))._image_params()
-    filters = logmel_module._analysis_filters(params["sr"], params["n_fft"], params["n_mels"],
-                                              params["fmin"], params["fmax"])
+    params = LogMelImage(size=(32, 32))._item_params()
+    filters = _spectral.filters_snapshot(*logmel_module._analysis_filters(
+        params["sr"], params["n_fft"], params["n_mels"], params["fmin"], params["fmax"]))
     expected = logmel_module._image_for_item(path, 0, **params)
     # A fresh worker: no filters built yet, and building them would fail.
-    monkeypatch.setattr(logmel_module, "_FILTERS", {})
+    monkeypatch.setattr(_spectral, "_FILTERS", {})
 
     def forbidden(*args, **kwargs):
         raise AssertionError("the worker built the mel filter bank")

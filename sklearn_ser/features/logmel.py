@@ -1,33 +1,24 @@
 """Log-mel spectrogram images: the input representation of method A."""
 
-import os
-from functools import partial
 from numbers import Integral, Real
 
 import cv2
-import librosa
 import numpy as np
-import scipy.fft
-import scipy.sparse
-from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
-from ._extract import ON_ERROR_OPTIONS, as_items, check_items, extract_per_item, read_item
+from ._extract import read_item
+from ._frontend import AudioFrontEnd
+from ._spectral import (
+    analysis_window,
+    filters_snapshot,
+    limit_peak,
+    mel_filters,
+    power_to_db,
+    remember_filters,
+    stft_power,
+)
 
 __all__ = ["LogMelImage", "logmel_image", "flatten_images"]
-
-#: Bump when the image computation changes, so cached images are recomputed.
-_IMAGE_VERSION = 2  # 2: FFT in the waveform's precision, sparse mel product
-
-#: Waveforms whose peak magnitude exceeds this are scaled to peak 1 before the mel power
-#: spectrogram, whose float32 squares would otherwise overflow (from about 1e17) and give
-#: an all-zero image. Below it nothing changes.
-_MAX_SAFE_PEAK = 1e6
-
-#: Frames per FFT block in _power_mel: temporaries of at most 512 x n_fft x 8 bytes
-#: (8 MB at n_fft=2048, float64 input) whatever the recording's length.
-_FRAME_BLOCK = 512
 
 
 def logmel_image(y, *, sr=16000, n_fft=2048, hop_length=512, n_mels=128, fmin=0.0,
@@ -107,44 +98,15 @@ def _logmel_image(y, *, sr, n_fft, hop_length, n_mels, fmin, fmax, top_db, size,
                          out=out)
 
 
-# (window, mel_basis) per analysis setting, keyed by every parameter that shapes them.
-_FILTERS = {}
-
-
-def _filters_key(sr, n_fft, n_mels, fmin, fmax):
-    return (int(sr), int(n_fft), int(n_mels), float(fmin), None if fmax is None else float(fmax))
-
-
 def _analysis_filters(sr, n_fft, n_mels, fmin, fmax):
-    """The STFT window and mel filter bank of one setting, built once per process.
+    """The periodic Hann window and the sparse float32 mel filter bank of one setting.
 
-    ``librosa.feature.melspectrogram`` rebuilds the filter bank on every call
-    (about a third of the time of one EmoDB image). Both are read-only.
-
-    Returns
-    -------
-    window : ndarray of shape (n_fft,), float64
-        Periodic Hann window, as ``librosa.stft`` uses it.
-    mel_basis : scipy.sparse.csr_array of shape (n_mels, 1 + n_fft // 2), float32
-        ``librosa.filters.mel``'s filter bank. Each triangle covers a few FFT
-        bins (2,020 non-zeros of 131,200 at the defaults), so the sparse
-        product does 1.5 % of the dense one's multiplications. It does not go
-        through BLAS either, so an image is the same bit for bit whatever the
-        number of BLAS threads and whichever thread computes it.
+    Both come from the one cache of :mod:`._spectral`, so they are built once per
+    process; the sparse product keeps an image the same bit for bit whatever the
+    number of BLAS threads and whichever thread computes it.
     """
-    key = _filters_key(sr, n_fft, n_mels, fmin, fmax)
-    filters = _FILTERS.get(key)
-    if filters is None:
-        window = librosa.filters.get_window("hann", key[1], fftbins=True)
-        mel_basis = scipy.sparse.csr_array(librosa.filters.mel(
-            sr=key[0], n_fft=key[1], n_mels=key[2], fmin=key[3], fmax=key[4]))
-        window.setflags(write=False)
-        for part in (mel_basis.data, mel_basis.indices, mel_basis.indptr):
-            part.setflags(write=False)
-        if len(_FILTERS) >= 16:
-            _FILTERS.clear()
-        filters = _FILTERS[key] = (window, mel_basis)
-    return filters
+    return (analysis_window("hann", n_fft),
+            mel_filters(sr, n_fft, n_mels, fmin, fmax, sparse=True))
 
 
 def _power_mel(y, *, n_fft, hop_length, window, mel_basis):
@@ -152,34 +114,11 @@ def _power_mel(y, *, n_fft, hop_length, window, mel_basis):
 
     ``librosa.feature.melspectrogram(y=y, power=2.0)`` with its defaults
     (centred frames, zero padding, periodic Hann window), computed in the
-    waveform's own precision: a float32 waveform is windowed and transformed
-    in float32, where librosa runs the FFT in float64 and casts the spectrum
-    down, and the filter bank is applied as a sparse matrix. About twice as
-    fast as librosa's route on EmoDB; the values agree with it to float32
-    rounding (``tests/test_performance_equivalence.py`` bounds the
-    differences). Frames go through the FFT in blocks so the temporaries stay
-    bounded, and the filter bank is passed in, so worker processes never
-    import librosa's signal stack.
+    waveform's own precision with a sparse filter bank: about twice as fast as
+    librosa's route on EmoDB, equal to it to float32 rounding.
     """
-    pad = n_fft // 2
-    frames = sliding_window_view(np.pad(y, pad), n_fft)[::hop_length]
-    window = window.astype(y.dtype, copy=False)
-    power = np.empty((frames.shape[0], n_fft // 2 + 1), dtype=y.dtype)
-    for start in range(0, frames.shape[0], _FRAME_BLOCK):  # bounded temporaries
-        block = slice(start, start + _FRAME_BLOCK)
-        spectrum = scipy.fft.rfft(frames[block] * window, axis=-1)
-        np.square(spectrum.real, out=power[block])
-        power[block] += np.square(spectrum.imag)
+    power = stft_power(y, n_fft=n_fft, hop_length=hop_length, window=window, center=True)
     return np.asarray(mel_basis @ power.T)
-
-
-def _power_to_db(power, *, amin=1e-10, top_db=80.0):
-    """``librosa.power_to_db(power, ref=np.max, amin=amin, top_db=top_db)``, same operations."""
-    db = 10.0 * np.log10(np.maximum(amin, power))
-    db -= 10.0 * np.log10(np.maximum(amin, np.max(power)))
-    if top_db is not None:
-        db = np.maximum(db, db.max() - top_db)
-    return db
 
 
 def _render_image(y, *, n_fft, hop_length, window, mel_basis, top_db, size, max_value,
@@ -190,12 +129,10 @@ def _render_image(y, *, n_fft, hop_length, window, mel_basis, top_db, size, max_
     receives the image (resized into, then scaled in place: no per-image
     allocation); otherwise a new one is returned.
     """
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    if peak > _MAX_SAFE_PEAK:  # keep the float32 power from overflowing
-        y = y / np.asarray(peak, dtype=y.dtype)
+    y = limit_peak(y)
     mel = _power_mel(y, n_fft=n_fft, hop_length=hop_length, window=window,
                      mel_basis=mel_basis)
-    db = _power_to_db(mel, amin=1e-10, top_db=top_db)
+    db = power_to_db(mel, top_db=top_db)
     low, high = float(db.min()), float(db.max())
     if high > low:
         unit = (db - low) / (high - low)
@@ -214,16 +151,12 @@ def _render_image(y, *, n_fft, hop_length, window, mel_basis, top_db, size, max_
 def _image_for_item(item, index, *, sr, n_fft, filters=None, out=None, **image_params):
     """The ``(1, height, width)`` image of one item, written into ``out`` if given.
 
-    ``filters`` is ``_analysis_filters(...)`` built by ``LogMelImage.transform`` in
-    the calling process: a joblib worker that receives it never builds the mel
-    filter bank itself, so it never imports librosa's signal stack (scipy.signal and
-    numba: 0.3 CPU-seconds of each fresh worker's 1.5 s start-up, measured); it needs
-    only numpy, scipy.fft, soundfile and OpenCV beyond the package imports.
+    ``filters`` (from :func:`~._spectral.filters_snapshot`) are the window and
+    filter bank built by ``LogMelImage.transform`` in the calling process: a
+    joblib worker process that receives them never builds them itself.
     """
     if filters is not None:
-        key = _filters_key(sr, n_fft, image_params["n_mels"], image_params["fmin"],
-                           image_params["fmax"])
-        _FILTERS.setdefault(key, filters)
+        remember_filters(filters)
     y = read_item(item, index, sr=sr, min_samples=n_fft)
     if out is None:
         out = np.empty((1,) + tuple(image_params["size"]), dtype=np.float32)
@@ -246,7 +179,7 @@ def flatten_images(X):
     return X.reshape(X.shape[0], -1)
 
 
-class LogMelImage(TransformerMixin, BaseEstimator):
+class LogMelImage(AudioFrontEnd):
     """Turn audio files or waveforms into log-mel spectrogram images.
 
     Each utterance becomes one grayscale image of shape ``(1, height, width)``
@@ -354,6 +287,7 @@ class LogMelImage(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
+        **AudioFrontEnd._parameter_constraints,
         "sr": [Interval(Integral, 1, None, closed="left")],
         "n_fft": [Interval(Integral, 16, None, closed="left")],
         "hop_length": [Interval(Integral, 1, None, closed="left")],
@@ -363,12 +297,12 @@ class LogMelImage(TransformerMixin, BaseEstimator):
         "top_db": [Interval(Real, 0, None, closed="neither"), None],
         "size": [tuple, list],
         "max_value": [Interval(Real, 0, None, closed="neither")],
-        "n_jobs": [Integral, None],
-        "memory": [str, os.PathLike, HasMethods(["cache"]), None],
-        "verbose": ["verbose"],
-        "on_error": [StrOptions(set(ON_ERROR_OPTIONS))],
-        "fill_value": [Real],
     }
+    # 2: FFT in the waveform's precision, sparse mel product.
+    _cache_version = 2
+    _desc = "log-mel images"
+    # The per-image work (decoding, FFT, sparse product, resizing) releases the GIL.
+    _prefer = "threads"
 
     def __init__(self, sr=16000, n_fft=2048, hop_length=512, n_mels=128, fmin=0.0, fmax=None,
                  top_db=80.0, size=(224, 224), max_value=255.0, n_jobs=None, memory=None,
@@ -388,128 +322,29 @@ class LogMelImage(TransformerMixin, BaseEstimator):
         self.on_error = on_error
         self.fill_value = fill_value
 
-    def _check_size(self):
+    def _check_params(self):
         size = tuple(self.size)
         if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
             raise ValueError(
                 f"size must be (height, width) with two positive integers, got {self.size!r}."
             )
-        return tuple(int(s) for s in size)
-
-    def _check_fmax(self):
         if self.fmax is not None and self.fmax > self.sr / 2:
             raise ValueError(
                 f"fmax={self.fmax} is above the Nyquist frequency sr/2={self.sr / 2}; "
                 "lower fmax or raise sr."
             )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Validate the parameters and ``X``; nothing is learned.
+    def _output_shape(self, params):
+        return (1,) + params["size"]
 
-        Parameters
-        ----------
-        X : sequence of str / path-like / 1-D arrays, or 2-D array
-            Audio files, or waveforms at ``sr`` (one per row of a 2-D array).
-        y : ignored
+    _fill_shape = _output_shape
 
-        Returns
-        -------
-        self : LogMelImage
+    def _compute_kwargs(self, params):
+        # Built here, in the calling process, and shipped with each item, so that a
+        # worker process never builds them (nor imports librosa's signal stack).
+        return {"filters": filters_snapshot(*_analysis_filters(
+            params["sr"], params["n_fft"], params["n_mels"], params["fmin"], params["fmax"]))}
 
-        Notes
-        -----
-        With ``on_error="raise"`` a bad in-memory waveform raises here; with
-        ``"skip"`` or ``"warn"`` it is left for ``transform`` to record.
-        """
-        self._check_size()
-        self._check_fmax()
-        items = as_items(X)
-        if self.on_error == "raise":
-            check_items(items)
-        self.failed_items_ = []
-        return self
-
-    def _image_params(self):
-        return {
-            "sr": int(self.sr),
-            "n_fft": int(self.n_fft),
-            "hop_length": int(self.hop_length),
-            "n_mels": int(self.n_mels),
-            "fmin": float(self.fmin),
-            "fmax": None if self.fmax is None else float(self.fmax),
-            "top_db": None if self.top_db is None else float(self.top_db),
-            "size": self._check_size(),
-            "max_value": float(self.max_value),
-        }
-
-    def transform(self, X):
-        """Compute the log-mel image of every item of ``X``.
-
-        Parameters
-        ----------
-        X : sequence of str / path-like / 1-D arrays, or 2-D array
-            Audio files, or waveforms at ``sr``.
-
-        Returns
-        -------
-        images : ndarray of shape (n_samples, 1, height, width), float32
-            Values in ``[0, max_value]``.
-
-            Rows of items that could not be read hold ``fill_value``
-            (``on_error="skip"`` or ``"warn"``).
-
-        Raises
-        ------
-        FileNotFoundError, AudioLoadError
-            With ``on_error="raise"``, for a missing, empty, corrupt,
-            zero-length or non-finite input; the message names the file (or
-            ``X[i]``).
-
-        Warns
-        -----
-        FailedItemsWarning
-            With ``on_error="warn"``, once per call that met unreadable items.
-        """
-        self._check_fmax()
-        params = self._image_params()
-        items = as_items(X)
-        cache_params = dict(params, version=_IMAGE_VERSION, librosa=librosa.__version__)
-        # Cache hits, and images computed in this process, land straight in their row.
-        batch = np.empty((len(items), 1) + params["size"], dtype=np.float32)
-        images, failures = extract_per_item(
-            items,
-            partial(_image_for_item, filters=_analysis_filters(
-                params["sr"], params["n_fft"], params["n_mels"], params["fmin"],
-                params["fmax"]), **params),
-            namespace=type(self).__name__,
-            cache_params=cache_params,
-            memory=self.memory,
-            n_jobs=self.n_jobs,
-            prefer="threads",
-            verbose=self.verbose,
-            desc="log-mel images",
-            on_error=self.on_error,
-            return_failures=True,
-            failed_as=f"filled with {self.fill_value!r}",
-            out=batch,
-        )
-        if failures:
-            filler = np.full((1,) + params["size"], self.fill_value, dtype=np.float32)
-            images = [filler if image is None else image for image in images]
-        self.failed_items_ = failures
-        for i, image in enumerate(images):
-            if image.base is not batch:  # computed (or filled) now, not read into place
-                batch[i] = image
-        return batch
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+    @staticmethod
+    def _compute(item, index, **params):
+        return _image_for_item(item, index, **params)

@@ -31,16 +31,15 @@ symmetrically) to exactly one segment, so every utterance has at least one.
 """
 
 import os
-from functools import partial
 from numbers import Integral, Real
 
-import librosa
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..audio import pad_to_length
-from ._extract import as_items, check_items, extract_per_item, read_item
+from ._extract import read_item
+from ._frontend import AudioFrontEnd, _pack
+from ._spectral import analysis_window, mel_filters, stft_power
 
 __all__ = [
     "SegmentedLogMel",
@@ -51,9 +50,6 @@ __all__ = [
     "pack_segments",
     "segment_spectrogram",
 ]
-
-#: Bump when the segment computation changes, so cached segments are recomputed.
-_SEGMENT_VERSION = 1
 
 
 def log_mel_spectrogram(y, *, sr=16000, n_fft=1200, win_length=None, hop_length=480,
@@ -105,11 +101,10 @@ def log_mel_spectrogram(y, *, sr=16000, n_fft=1200, win_length=None, hop_length=
             f"The waveform has {y.shape[-1]} samples, fewer than n_fft={n_fft}; pad it first "
             "(sklearn_ser.audio.pad_to_length) or lower n_fft."
         )
-    stft = librosa.stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop_length,
-                        win_length=win, window=window, center=False)
-    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax,
-                                htk=True, norm=None)
-    mel = basis @ np.abs(stft)
+    power = stft_power(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop_length,
+                       window=analysis_window(window, win, n_fft=n_fft))
+    basis = mel_filters(sr, n_fft, n_mels, fmin, fmax, htk=True, norm=None)
+    mel = basis @ np.sqrt(power).T
     return np.log(mel + log_offset).T.astype(np.float32, copy=False)
 
 
@@ -154,17 +149,6 @@ def segment_spectrogram(spectrogram, *, segment_frames=96, segment_hop=24):
     return segments[:, np.newaxis]
 
 
-def _segments_for_item(item, index, *, sr, n_fft, win_length, hop_length, segment_frames,
-                       segment_hop, **spec_params):
-    win = n_fft if win_length is None else win_length
-    y = read_item(item, index, sr=sr, min_samples=None)
-    # Zero-pad (symmetrically) to exactly one segment when the utterance is shorter.
-    y = pad_to_length(y, max(n_fft, win) + (segment_frames - 1) * hop_length)
-    spec = log_mel_spectrogram(y, sr=sr, n_fft=n_fft, win_length=win_length,
-                               hop_length=hop_length, **spec_params)
-    return segment_spectrogram(spec, segment_frames=segment_frames, segment_hop=segment_hop)
-
-
 def pack_segments(arrays):
     """Put per-utterance segment arrays into a 1-D object ndarray (one row per utterance).
 
@@ -177,10 +161,7 @@ def pack_segments(arrays):
     >>> X.shape, X.dtype, X[0].shape
     ((2,), dtype('O'), (2, 1, 4, 3))
     """
-    out = np.empty(len(arrays), dtype=object)
-    for i, arr in enumerate(arrays):
-        out[i] = arr
-    return out
+    return _pack(arrays)
 
 
 def check_segments(X, *, name="X"):
@@ -312,7 +293,7 @@ def mean_by_utterance(values, owner, n_utterances=None):
     return (sums / counts.reshape((-1,) + (1,) * (values.ndim - 1))).astype(values.dtype)
 
 
-class SegmentedLogMel(TransformerMixin, BaseEstimator):
+class SegmentedLogMel(AudioFrontEnd):
     """Log-mel spectrograms cut into overlapping fixed-size segments, per utterance.
 
     The front end of method B (seed 004): a magnitude STFT with a periodic
@@ -365,6 +346,14 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
         ``None`` disables caching.
     verbose : int, default=0
         Progress bar when > 0.
+    on_error : {"raise", "skip", "warn"}, default="raise"
+        What an unreadable item does to a batch: ``"raise"`` stops it with the
+        item's error (naming the file or ``X[i]``); ``"skip"`` keeps its row,
+        one segment of ``fill_value``, and records it in ``failed_items_``;
+        ``"warn"`` also emits one
+        :class:`~sklearn_ser.exceptions.FailedItemsWarning`.
+    fill_value : float, default=0.0
+        Value of the segment of a failed item.
 
     See Also
     --------
@@ -398,6 +387,7 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
+        **AudioFrontEnd._parameter_constraints,
         "sr": [Interval(Integral, 1, None, closed="left")],
         "n_fft": [Interval(Integral, 16, None, closed="left")],
         "win_length": [Interval(Integral, 16, None, closed="left"), None],
@@ -409,14 +399,16 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
         "log_offset": [Interval(Real, 0, None, closed="neither")],
         "segment_frames": [Interval(Integral, 1, None, closed="left")],
         "segment_hop": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Integral, None],
-        "memory": [str, os.PathLike, HasMethods(["cache"]), None],
-        "verbose": ["verbose"],
     }
+    # 2: the magnitude spectrum through the shared float32 kernel instead of librosa.stft
+    # (the same values to float32 rounding).
+    _cache_version = 2
+    _desc = "log-mel segments"
 
     def __init__(self, sr=16000, n_fft=1200, win_length=None, hop_length=480, window="hann",
                  n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01, segment_frames=96,
-                 segment_hop=24, n_jobs=None, memory=None, verbose=0):
+                 segment_hop=24, n_jobs=None, memory=None, verbose=0, on_error="raise",
+                 fill_value=0.0):
         self.sr = sr
         self.n_fft = n_fft
         self.win_length = win_length
@@ -431,8 +423,10 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.memory = memory
         self.verbose = verbose
+        self.on_error = on_error
+        self.fill_value = fill_value
 
-    def _check_consistency(self):
+    def _check_params(self):
         nyquist = self.sr / 2
         fmax = nyquist if self.fmax is None else self.fmax
         if fmax > nyquist:
@@ -448,81 +442,17 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
                 "or shorten the window."
             )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Validate the parameters and ``X``; nothing is learned.
+    def _fill_shape(self, params):
+        return (1, 1, params["segment_frames"], params["n_mels"])  # one segment
 
-        Parameters
-        ----------
-        X : sequence of str / path-like / 1-D arrays, or 2-D array
-            Audio files, or waveforms at ``sr``.
-        y : ignored
-
-        Returns
-        -------
-        self : SegmentedLogMel
-        """
-        self._check_consistency()
-        check_items(as_items(X))
-        return self
-
-    def _params(self):
-        return {
-            "sr": int(self.sr),
-            "n_fft": int(self.n_fft),
-            "win_length": None if self.win_length is None else int(self.win_length),
-            "hop_length": int(self.hop_length),
-            "window": str(self.window),
-            "n_mels": int(self.n_mels),
-            "fmin": float(self.fmin),
-            "fmax": None if self.fmax is None else float(self.fmax),
-            "log_offset": float(self.log_offset),
-            "segment_frames": int(self.segment_frames),
-            "segment_hop": int(self.segment_hop),
-        }
-
-    def transform(self, X):
-        """Compute the segments of every utterance of ``X``.
-
-        Parameters
-        ----------
-        X : sequence of str / path-like / 1-D arrays, or 2-D array
-            Audio files, or waveforms at ``sr``.
-
-        Returns
-        -------
-        segments : ndarray of shape (n_utterances,), dtype object
-            Element ``i`` is a float32 array of shape
-            ``(n_segments_i, 1, segment_frames, n_mels)``, ``n_segments_i >= 1``.
-
-        Raises
-        ------
-        FileNotFoundError, AudioLoadError
-            For a missing, empty, corrupt or non-finite input.
-        """
-        self._check_consistency()
-        params = self._params()
-        items = as_items(X)
-        cache_params = dict(params, version=_SEGMENT_VERSION, librosa=librosa.__version__)
-        arrays = extract_per_item(
-            items,
-            partial(_segments_for_item, **params),
-            namespace=type(self).__name__,
-            cache_params=cache_params,
-            memory=self.memory,
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-            desc="log-mel segments",
-        )
-        return pack_segments([np.asarray(a, dtype=np.float32) for a in arrays])
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+    @staticmethod
+    def _compute(item, index, *, sr, n_fft, win_length, hop_length, segment_frames,
+                 segment_hop, **spec_params):
+        win = n_fft if win_length is None else win_length
+        y = read_item(item, index, sr=sr, min_samples=None)
+        # Zero-pad (symmetrically) to exactly one segment when the utterance is shorter.
+        y = pad_to_length(y, max(n_fft, win) + (segment_frames - 1) * hop_length)
+        spec = log_mel_spectrogram(y, sr=sr, n_fft=n_fft, win_length=win_length,
+                                   hop_length=hop_length, **spec_params)
+        return segment_spectrogram(spec, segment_frames=segment_frames,
+                                   segment_hop=segment_hop)

@@ -29,20 +29,16 @@ array); validate one with :func:`check_spectrograms`. A numeric 3-D array
 utterances of equal length.
 """
 
-import functools
 import os
-from functools import partial
 from numbers import Integral, Real
 
-import librosa
 import numpy as np
-import scipy.fft
-from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..audio import pad_to_length
-from ._extract import as_items, check_items, extract_per_item, read_item
+from ._extract import read_item
+from ._frontend import AudioFrontEnd
+from ._spectral import analysis_window, limit_peak, mel_filters, power_to_db, stft_power
 from .segments import pack_segments
 
 __all__ = [
@@ -55,19 +51,8 @@ __all__ = [
     "spectrogram_lengths",
 ]
 
-#: Bump when the spectrogram computation changes, so cached spectrograms are recomputed.
-_SPECTROGRAM_VERSION = 1
-
 #: Window names accepted by the front ends (periodic windows of :func:`scipy.signal.get_window`).
 WINDOWS = ("hamming", "hann", "blackman", "bartlett", "boxcar")
-
-#: Floor of the power spectrum before the logarithm (``librosa.power_to_db``'s ``amin``).
-_AMIN = 1e-10
-
-#: Waveforms whose peak magnitude exceeds this are scaled to peak 1 first, so the float32
-#: power spectrum cannot overflow; the output is in dB relative to the peak, so nothing
-#: else changes.
-_MAX_SAFE_PEAK = 1e6
 
 
 # --------------------------------------------------------------------------
@@ -99,24 +84,6 @@ def crop_middle(y, max_samples):
         return y
     start = (y.shape[-1] - int(max_samples)) // 2
     return y[start:start + int(max_samples)]
-
-
-@functools.lru_cache(maxsize=16)
-def _analysis_filters(sr, n_fft, win_length, window, n_mels, fmin, fmax):
-    """Window and (optional) mel filter bank of one setting, built once per process.
-
-    Returns read-only arrays: ``window`` of shape ``(win_length,)`` and
-    ``mel_basis`` of shape ``(n_mels, 1 + n_fft // 2)`` (``None`` without
-    ``n_mels``). The cache is keyed by every argument.
-    """
-    win = librosa.filters.get_window(window, win_length, fftbins=True).astype(np.float64)
-    win.setflags(write=False)
-    mel_basis = None
-    if n_mels is not None:
-        mel_basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
-                                        fmax=fmax).astype(np.float64)
-        mel_basis.setflags(write=False)
-    return win, mel_basis
 
 
 def log_spectrogram(y, *, sr=16000, n_fft=1024, win_length=640, hop_length=160,
@@ -199,20 +166,16 @@ def log_spectrogram(y, *, sr=16000, n_fft=1024, win_length=640, hop_length=160,
         y = crop_middle(y, int(round(max_duration * sr)))
     if center:
         y = np.pad(y, win_length // 2)
-    y = pad_to_length(y, win_length)
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    if peak > _MAX_SAFE_PEAK:
-        y = y / np.asarray(peak, dtype=y.dtype)
-    win, mel_basis = _analysis_filters(int(sr), int(n_fft), int(win_length), str(window),
-                                       None if n_mels is None else int(n_mels), float(fmin),
-                                       None if fmax is None else float(fmax))
-    frames = sliding_window_view(y.astype(np.float64, copy=False), win_length)[::hop_length]
-    power = np.abs(scipy.fft.rfft(frames * win, n=n_fft, axis=-1)) ** 2  # (n_frames, n_freq)
-    spec = power.T if mel_basis is None else mel_basis @ power.T
-    db = 10.0 * np.log10(np.maximum(spec, _AMIN))
-    db -= 10.0 * np.log10(max(_AMIN, float(spec.max())))
-    if top_db is not None:
-        np.maximum(db, -float(top_db), out=db)
+    y = limit_peak(pad_to_length(y, win_length))
+    window = analysis_window(str(window), int(win_length))
+    power = stft_power(y.astype(np.float64, copy=False), n_fft=int(n_fft),
+                       hop_length=int(hop_length), window=window)
+    if n_mels is None:
+        spec = power.T
+    else:
+        spec = mel_filters(int(sr), int(n_fft), int(n_mels), float(fmin),
+                           None if fmax is None else float(fmax), dtype=np.float64) @ power.T
+    db = power_to_db(spec, top_db=None if top_db is None else float(top_db))
     return np.ascontiguousarray(db, dtype=np.float32)
 
 
@@ -347,32 +310,26 @@ def spectrogram_lengths(X):
 # --------------------------------------------------------------------------
 # transformers
 # --------------------------------------------------------------------------
-def _spectrogram_for_item(item, index, *, sr, win_length, **params):
-    y = read_item(item, index, sr=sr, min_samples=win_length)
-    return log_spectrogram(y, sr=sr, win_length=win_length, **params)
+class _VariableLengthSpectrogram(AudioFrontEnd):
+    """What the variable-length front ends share (see the module notes)."""
 
-
-_COMMON_CONSTRAINTS = {
-    "sr": [Interval(Integral, 1, None, closed="left")],
-    "n_fft": [Interval(Integral, 16, None, closed="left")],
-    "win_length": [Interval(Integral, 16, None, closed="left")],
-    "hop_length": [Interval(Integral, 1, None, closed="left")],
-    "window": [StrOptions(set(WINDOWS))],
-    "center": ["boolean"],
-    "top_db": [Interval(Real, 0, None, closed="neither"), None],
-    "max_duration": [Interval(Real, 0, None, closed="neither"), None],
-    "n_jobs": [Integral, None],
-    "memory": [str, os.PathLike, HasMethods(["cache"]), None],
-    "verbose": ["verbose"],
-}
-
-
-class _VariableLengthSpectrogram(TransformerMixin, BaseEstimator):
-    """Shared fit/transform of the variable-length front ends (see the module notes)."""
-
+    _parameter_constraints = {
+        **AudioFrontEnd._parameter_constraints,
+        "sr": [Interval(Integral, 1, None, closed="left")],
+        "n_fft": [Interval(Integral, 16, None, closed="left")],
+        "win_length": [Interval(Integral, 16, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "window": [StrOptions(set(WINDOWS))],
+        "center": ["boolean"],
+        "top_db": [Interval(Real, 0, None, closed="neither"), None],
+        "max_duration": [Interval(Real, 0, None, closed="neither"), None],
+    }
+    # 2: the power spectrum through the shared kernel (re^2 + im^2 instead of |z|^2:
+    # the same values to float32 rounding, not always the same bits).
+    _cache_version = 2
     _desc = "spectrograms"
 
-    def _check_consistency(self):
+    def _check_params(self):
         if self.win_length > self.n_fft:
             raise ValueError(
                 f"win_length={self.win_length} is longer than n_fft={self.n_fft}; raise n_fft or "
@@ -385,83 +342,14 @@ class _VariableLengthSpectrogram(TransformerMixin, BaseEstimator):
                 "to keep whole utterances."
             )
 
-    def _params(self):
-        return {
-            "sr": int(self.sr),
-            "n_fft": int(self.n_fft),
-            "win_length": int(self.win_length),
-            "hop_length": int(self.hop_length),
-            "window": str(self.window),
-            "center": bool(self.center),
-            "top_db": None if self.top_db is None else float(self.top_db),
-            "max_duration": None if self.max_duration is None else float(self.max_duration),
-        }
+    def _fill_shape(self, params):
+        n_bins = params["n_mels"] if params.get("n_mels") else 1 + params["n_fft"] // 2
+        return (n_bins, 1)  # one frame
 
-    def fit(self, X, y=None):
-        """Validate the parameters and ``X``; nothing is learned.
-
-        Parameters
-        ----------
-        X : sequence of str / path-like / 1-D arrays, or 2-D array
-            Audio files, or waveforms at ``sr`` (one per row of a 2-D array).
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        self._check_consistency()
-        check_items(as_items(X))
-        return self
-
-    def transform(self, X):
-        """Compute the spectrogram of every item of ``X``.
-
-        Parameters
-        ----------
-        X : sequence of str / path-like / 1-D arrays, or 2-D array
-            Audio files, or waveforms at ``sr``.
-
-        Returns
-        -------
-        spectrograms : ndarray of shape (n_utterances,), dtype object
-            Element ``i`` is the float32 array ``(n_bins, n_frames_i)`` of
-            item ``i`` (see the module notes).
-
-        Raises
-        ------
-        FileNotFoundError, AudioLoadError
-            For a missing, empty, corrupt, zero-length or non-finite input;
-            the message names the file (or ``X[i]``).
-        """
-        self._validate_params()
-        self._check_consistency()
-        params = self._params()
-        items = as_items(X)
-        cache_params = dict(params, version=_SPECTROGRAM_VERSION, librosa=librosa.__version__)
-        arrays = extract_per_item(
-            items,
-            partial(_spectrogram_for_item, **params),
-            namespace=type(self).__name__,
-            cache_params=cache_params,
-            memory=self.memory,
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-            desc=self._desc,
-        )
-        return pack_spectrograms([np.asarray(a, dtype=np.float32) for a in arrays])
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+    @staticmethod
+    def _compute(item, index, *, sr, win_length, **params):
+        y = read_item(item, index, sr=sr, min_samples=win_length)
+        return log_spectrogram(y, sr=sr, win_length=win_length, **params)
 
 
 class LogMelSpectrogram(_VariableLengthSpectrogram):
@@ -515,6 +403,14 @@ class LogMelSpectrogram(_VariableLengthSpectrogram):
         caching.
     verbose : int, default=0
         Progress bar while computing when > 0.
+    on_error : {"raise", "skip", "warn"}, default="raise"
+        What an unreadable item does to a batch: ``"raise"`` stops it with the
+        item's error (naming the file or ``X[i]``); ``"skip"`` keeps its row, a
+        ``(n_bins, 1)`` array of ``fill_value``, and records it in
+        ``failed_items_``; ``"warn"`` also emits one
+        :class:`~sklearn_ser.exceptions.FailedItemsWarning`.
+    fill_value : float, default=0.0
+        Value of the row of a failed item.
 
     See Also
     --------
@@ -547,7 +443,7 @@ class LogMelSpectrogram(_VariableLengthSpectrogram):
     """
 
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_VariableLengthSpectrogram._parameter_constraints,
         "n_mels": [Interval(Integral, 1, None, closed="left")],
         "fmin": [Interval(Real, 0, None, closed="left")],
         "fmax": [Interval(Real, 0, None, closed="neither"), None],
@@ -556,7 +452,7 @@ class LogMelSpectrogram(_VariableLengthSpectrogram):
 
     def __init__(self, sr=16000, n_fft=1024, win_length=640, hop_length=160, window="hamming",
                  center=False, n_mels=128, fmin=0.0, fmax=None, top_db=80.0, max_duration=14.0,
-                 n_jobs=None, memory=None, verbose=0):
+                 n_jobs=None, memory=None, verbose=0, on_error="raise", fill_value=0.0):
         self.sr = sr
         self.n_fft = n_fft
         self.win_length = win_length
@@ -571,9 +467,11 @@ class LogMelSpectrogram(_VariableLengthSpectrogram):
         self.n_jobs = n_jobs
         self.memory = memory
         self.verbose = verbose
+        self.on_error = on_error
+        self.fill_value = fill_value
 
-    def _check_consistency(self):
-        super()._check_consistency()
+    def _check_params(self):
+        super()._check_params()
         nyquist = self.sr / 2
         fmax = nyquist if self.fmax is None else self.fmax
         if fmax > nyquist:
@@ -584,9 +482,6 @@ class LogMelSpectrogram(_VariableLengthSpectrogram):
         if self.fmin >= fmax:
             raise ValueError(f"fmin={self.fmin} must be below fmax={fmax}; lower fmin.")
 
-    def _params(self):
-        return dict(super()._params(), n_mels=int(self.n_mels), fmin=float(self.fmin),
-                    fmax=None if self.fmax is None else float(self.fmax))
 
 
 class LogSTFTSpectrogram(_VariableLengthSpectrogram):
@@ -621,6 +516,14 @@ class LogSTFTSpectrogram(_VariableLengthSpectrogram):
         Feature cache folder (content-addressed, parameter-aware, atomic).
     verbose : int, default=0
         Progress bar while computing when > 0.
+    on_error : {"raise", "skip", "warn"}, default="raise"
+        What an unreadable item does to a batch: ``"raise"`` stops it with the
+        item's error (naming the file or ``X[i]``); ``"skip"`` keeps its row, a
+        ``(n_bins, 1)`` array of ``fill_value``, and records it in
+        ``failed_items_``; ``"warn"`` also emits one
+        :class:`~sklearn_ser.exceptions.FailedItemsWarning`.
+    fill_value : float, default=0.0
+        Value of the row of a failed item.
 
     See Also
     --------
@@ -635,12 +538,11 @@ class LogSTFTSpectrogram(_VariableLengthSpectrogram):
     (513, 97)
     """
 
-    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
     _desc = "log-STFT spectrograms"
 
     def __init__(self, sr=16000, n_fft=1024, win_length=640, hop_length=160, window="hamming",
                  center=False, top_db=80.0, max_duration=14.0, n_jobs=None, memory=None,
-                 verbose=0):
+                 verbose=0, on_error="raise", fill_value=0.0):
         self.sr = sr
         self.n_fft = n_fft
         self.win_length = win_length
@@ -652,6 +554,8 @@ class LogSTFTSpectrogram(_VariableLengthSpectrogram):
         self.n_jobs = n_jobs
         self.memory = memory
         self.verbose = verbose
+        self.on_error = on_error
+        self.fill_value = fill_value
 
-    def _params(self):
-        return dict(super()._params(), n_mels=None, fmin=0.0, fmax=None)
+    def _compute_kwargs(self, params):
+        return {"n_mels": None}

@@ -115,7 +115,7 @@ def test_cache_hits_and_parameter_keying(tmp_path, make_wav, monkeypatch):
 
     # The globals of the module that defined LogMelImage: under --import-mode=importlib a
     # doctest run of logmel.py may have put another copy of the module in sys.modules.
-    module_globals = LogMelImage.__sklearn_is_fitted__.__globals__
+    module_globals = LogMelImage._compute.__globals__
     calls = []
     original = module_globals["_logmel_image"]
     monkeypatch.setitem(module_globals, "_logmel_image",
