@@ -60,7 +60,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import shlex
 import sys
 import time
@@ -376,15 +375,10 @@ def _command_line(argv):
     return " ".join([PROG] + [shlex.quote(a) for a in argv])
 
 
-def _versions():
-    import sklearn
-    import torch
+def _library_versions():
+    from .utils._files import library_versions
 
-    from . import __version__
-
-    return {"python": platform.python_version(), "sklearn_ser": __version__,
-            "scikit-learn": sklearn.__version__, "torch": torch.__version__,
-            "numpy": np.__version__}
+    return library_versions()
 
 
 def _load_data(args):
@@ -520,8 +514,10 @@ def _model_steps(args):
 
 
 def _net_of(estimator):
-    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    return last if hasattr(last, "history_") else None
+    from .utils._networks import final_network
+
+    net = final_network(estimator)
+    return net if hasattr(net, "history_") else None
 
 
 def _set_step_params(estimator, **params):
@@ -656,7 +652,7 @@ def _evaluate(args, argv):
         "report": report.to_dict(),
         "timing": {"feature_seconds": round(feature_seconds, 3),
                    "total_seconds": round(total_seconds, 3)},
-        "versions": _versions(),
+        "versions": _library_versions(),
     }
     (out / "report.json").write_text(json.dumps(result, indent=2, default=str))
     _save_confusion_png(report, out / "confusion_matrix.png",

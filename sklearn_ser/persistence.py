@@ -51,10 +51,8 @@ again.
 """
 
 import copy
-import hashlib
 import json
 import os
-import platform
 import shutil
 import tempfile
 import warnings
@@ -65,6 +63,9 @@ import joblib
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+
+from .utils._files import library_versions, sha256_file
+from .utils._networks import is_network, iter_networks
 
 __all__ = ["save", "load", "read_manifest", "MANIFEST_NAME", "FORMAT_VERSION"]
 
@@ -89,43 +90,8 @@ _SKORCH_INIT_ATTRS = frozenset({
 })
 
 
-def _is_net(obj):
-    from skorch import NeuralNet
-
-    return isinstance(obj, NeuralNet)
-
-
-def _is_fitted_net(obj):
-    return _is_net(obj) and getattr(obj, "initialized_", False)
-
-
-def _find_nets(obj, path="estimator", seen=None):
-    """Yield ``(path, net)`` for every fitted skorch network inside ``obj``.
-
-    Walks estimators' attributes (pipeline steps, ``best_estimator_``,
-    ``FrozenEstimator.estimator``...), lists, tuples and dicts, depth first
-    in attribute order, so the same structure always yields the same order.
-    A network's own parameters are not searched.
-    """
-    seen = set() if seen is None else seen
-    if id(obj) in seen:
-        return
-    if _is_fitted_net(obj):
-        seen.add(id(obj))
-        yield path, obj
-        return
-    if isinstance(obj, BaseEstimator):
-        seen.add(id(obj))
-        for key, value in vars(obj).items():
-            yield from _find_nets(value, f"{path}.{key}", seen)
-    elif isinstance(obj, (list, tuple)):
-        seen.add(id(obj))
-        for i, value in enumerate(obj):
-            yield from _find_nets(value, f"{path}[{i}]", seen)
-    elif isinstance(obj, dict):
-        seen.add(id(obj))
-        for key, value in obj.items():
-            yield from _find_nets(value, f"{path}[{key!r}]", seen)
+def _is_skeleton(obj):
+    return is_network(obj) and "_sklearn_ser_history" in obj.__dict__
 
 
 def _weight_source_params(net):
@@ -211,31 +177,6 @@ def _skeleton(net):
     # skorch's History is a list of dicts of numbers: plain data.
     skeleton.__dict__["_sklearn_ser_history"] = list(net.history_)
     return skeleton, dropped
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _versions():
-    import sklearn
-    import skorch
-
-    import sklearn_ser
-
-    return {
-        "python": platform.python_version(),
-        "sklearn_ser": sklearn_ser.__version__,
-        "scikit-learn": sklearn.__version__,
-        "skorch": skorch.__version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "joblib": joblib.__version__,
-    }
 
 
 def _classes(estimator):
@@ -325,7 +266,7 @@ def save(estimator, path, *, overwrite=False, metadata=None):
     if metadata is not None:
         json.dumps(metadata)  # fail early, before anything is written
 
-    nets = list(_find_nets(estimator))
+    nets = list(iter_networks(estimator))
     memo = {}
     entries = []
     for index, (where, net) in enumerate(nets):
@@ -357,7 +298,7 @@ def save(estimator, path, *, overwrite=False, metadata=None):
             entry["weights"] = weights
         joblib.dump(stored, tmp / _ESTIMATOR_FILE)
         for child in sorted(tmp.iterdir()):
-            files[child.name] = _sha256(child)
+            files[child.name] = sha256_file(child)
         manifest = {
             "format": _FORMAT,
             "format_version": FORMAT_VERSION,
@@ -368,7 +309,7 @@ def save(estimator, path, *, overwrite=False, metadata=None):
             "estimator_file": _ESTIMATOR_FILE,
             "networks": entries,
             "files": files,
-            "versions": _versions(),
+            "versions": library_versions(),
             "metadata": metadata or {},
         }
         (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, default=str))
@@ -438,7 +379,7 @@ def _check_files(path, manifest):
         file = path / name
         if not file.is_file():
             raise FileNotFoundError(f"{file} is missing from the saved model.")
-        if _sha256(file) != expected:
+        if sha256_file(file) != expected:
             raise ValueError(
                 f"{file} does not match the SHA-256 recorded in {MANIFEST_NAME}: the file is "
                 "corrupted or was changed after saving."
@@ -447,7 +388,7 @@ def _check_files(path, manifest):
 
 def _warn_versions(manifest):
     saved = manifest.get("versions", {})
-    now = _versions()
+    now = library_versions()
     differ = {key: (saved[key], now[key]) for key in ("sklearn_ser", "scikit-learn", "skorch",
                                                       "torch")
               if key in saved and saved[key] != now[key]}
@@ -537,7 +478,8 @@ def load(path, *, device=None):
     _check_files(path, manifest)
     _warn_versions(manifest)
     estimator = joblib.load(path / manifest.get("estimator_file", _ESTIMATOR_FILE))
-    skeletons = list(_find_skeletons(estimator))
+    # The networks stored by save(), found in the order save() found them.
+    skeletons = [net for _, net in iter_networks(estimator, select=_is_skeleton)]
     entries = manifest.get("networks", [])
     if len(skeletons) != len(entries):
         raise ValueError(
@@ -547,26 +489,3 @@ def load(path, *, device=None):
     for skeleton, entry in zip(skeletons, entries):
         _restore_net(skeleton, entry, path, device)
     return estimator
-
-
-def _find_skeletons(obj, seen=None):
-    """Networks stored by :func:`save`, in the order :func:`_find_nets` found them."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen:
-        return
-    if _is_net(obj) and "_sklearn_ser_history" in obj.__dict__:
-        seen.add(id(obj))
-        yield obj
-        return
-    if isinstance(obj, BaseEstimator):
-        seen.add(id(obj))
-        for value in vars(obj).values():
-            yield from _find_skeletons(value, seen)
-    elif isinstance(obj, (list, tuple)):
-        seen.add(id(obj))
-        for value in obj:
-            yield from _find_skeletons(value, seen)
-    elif isinstance(obj, dict):
-        seen.add(id(obj))
-        for value in obj.values():
-            yield from _find_skeletons(value, seen)

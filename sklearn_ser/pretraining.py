@@ -21,7 +21,6 @@ Command line::
 
 import argparse
 import json
-import platform
 import shlex
 import sys
 import time
@@ -34,6 +33,7 @@ from .datasets import load_corpus
 from .estimators import VACNNClassifier
 from .features import LogMelImage
 from .models import SpecAugment
+from .utils._files import library_versions
 
 __all__ = ["main", "pretrain_vacnn", "subset_bunch"]
 
@@ -57,19 +57,9 @@ def subset_bunch(bunch, mask):
     Every per-item array (same length as ``filenames``) is indexed; other
     fields (``DESCR``, ``sample_rate`` when scalar...) are kept as they are.
     """
-    from sklearn.utils import Bunch
+    from .datasets._base import _subset_corpus
 
-    n = len(bunch.filenames)
-    mask = np.asarray(mask)
-    out = Bunch()
-    for key, value in bunch.items():
-        if isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == n:
-            out[key] = value[mask]
-        else:
-            out[key] = value
-    if "target" in out:
-        out["target_names"] = np.unique(out["target"])
-    return out
+    return _subset_corpus(bunch, mask)
 
 
 def pretrain_vacnn(corpora="tess+ravdess", out="vacnn_pretrained.pt", *, data_home=None,
@@ -148,8 +138,7 @@ def pretrain_vacnn(corpora="tess+ravdess", out="vacnn_pretrained.pt", *, data_ho
         "best_valid_acc": max((h.get("valid_acc", float("nan")) for h in history), default=None),
         "feature_seconds": feature_seconds,
         "train_seconds": train_seconds,
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "sklearn_ser": __import__("sklearn_ser").__version__},
+        "versions": library_versions(),
     }
     Path(str(out) + ".json").write_text(json.dumps(meta, indent=2, default=str))
     return net

@@ -6,8 +6,6 @@ functions here turn such a description and a folder of audio files into a
 """
 
 import os
-import sys
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from sklearn.utils import Bunch
 from .._labels import CANONICAL_EMOTIONS, HARMONIZATIONS
 from ..audio import ITEM_ERRORS, load_audio
 from ..exceptions import CorpusError, FailedItem, FailedItemsWarning, PartialCorpusWarning
+from ..utils._warnings import warn_from_caller
 from ._corpora import CORPORA, SKIP
 
 __all__ = [
@@ -45,7 +44,6 @@ _JUNK_DIRS = ("__MACOSX",)
 # How many offending file names a warning lists before "and N more".
 _N_NAMES_SHOWN = 5
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def get_data_home(data_home=None):
@@ -111,16 +109,8 @@ def list_corpora():
 
 
 def _warn(message, category=UserWarning):
-    """Warn, attributing the warning to the first caller outside this package."""
-    frame = sys._getframe(0)
-    level = 1
-    while (
-        frame is not None
-        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR
-    ):
-        frame = frame.f_back
-        level += 1
-    warnings.warn(message, category, stacklevel=level)
+    """Warn, attributing the warning to the first caller outside the toolkit."""
+    warn_from_caller(message, category)
 
 
 def _name_list(names):
@@ -588,6 +578,32 @@ def _label_sets_note(names, parts):
 _NOT_PER_ITEM = ("target_names", "sample_rate", "DESCR", "unreadable")
 
 
+def _subset_corpus(bunch, keep):
+    """A new corpus Bunch with the items where the boolean mask ``keep`` is True.
+
+    Every per-item array or list (as long as ``filenames``) is cut; ``target_names``
+    and a per-file ``sample_rate`` are recomputed from what is kept; other fields
+    (``DESCR``...) are kept as they are.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    n_items = len(bunch["filenames"])
+    data = Bunch()
+    for key, value in bunch.items():
+        if (
+            key not in _NOT_PER_ITEM
+            and isinstance(value, (np.ndarray, list, tuple))
+            and len(value) == n_items
+        ):
+            value = np.asarray(value)[keep]
+        data[key] = value
+    if "target" in data:
+        data["target_names"] = np.unique(data["target"])
+    rate = bunch.get("sample_rate")
+    if isinstance(rate, np.ndarray) and len(rate) == n_items:
+        data["sample_rate"] = _one_sample_rate(rate[keep]) if keep.any() else None
+    return data
+
+
 def _check_one_file(index, path, allow_silence):
     try:
         load_audio(path, sr=None, allow_silence=allow_silence)
@@ -668,20 +684,7 @@ def drop_unreadable(bunch, *, allow_silence=True, n_jobs=None):
     keep = np.ones(n_items, dtype=bool)
     keep[[f.index for f in failures]] = False
 
-    data = Bunch()
-    for key, value in bunch.items():
-        if (
-            key not in _NOT_PER_ITEM
-            and isinstance(value, (np.ndarray, list, tuple))
-            and len(value) == n_items
-        ):
-            value = np.asarray(value)[keep]
-        data[key] = value
-    if "target" in data:
-        data["target_names"] = np.unique(data["target"])
-    rate = bunch.get("sample_rate")
-    if isinstance(rate, np.ndarray) and len(rate) == n_items:
-        data["sample_rate"] = _one_sample_rate(rate[keep]) if keep.any() else None
+    data = _subset_corpus(bunch, keep)
     data["unreadable"] = failures
     if failures:
         names = [f.source for f in failures]

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from ..exceptions import ChecksumError, CorpusError
-from ..utils._download import check_digest_format, download_to_temporary
+from ..utils._files import check_digest_format, download_to_temporary
 from ._base import _load_one, get_data_home
 from ._corpora import CORPORA
 

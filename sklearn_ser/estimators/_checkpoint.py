@@ -31,7 +31,7 @@ import torch
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.history import History
 
-from ..utils._cache import write_atomically
+from ..utils._files import write_atomically
 
 __all__ = ["ResumableCheckpoint", "load_training_state"]
 

@@ -13,9 +13,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
+from ..utils._networks import unwrap_estimator
 from ..utils.device import module_device, to_device
 
 __all__ = ["Prepared", "prepare", "split_pipeline"]
@@ -24,18 +24,6 @@ __all__ = ["Prepared", "prepare", "split_pipeline"]
 IMAGE_KEY = "image"
 
 _FILLS = ("mean", "zero", "noise")
-
-
-def _unwrap(estimator):
-    """Return the estimator inside a fitted search (``best_estimator_``) or a FrozenEstimator."""
-    for _ in range(8):
-        if hasattr(estimator, "best_estimator_"):
-            estimator = estimator.best_estimator_
-        elif isinstance(estimator, FrozenEstimator):
-            estimator = estimator.estimator
-        else:
-            break
-    return estimator
 
 
 def _check_net(net, func):
@@ -76,9 +64,9 @@ def split_pipeline(estimator, X, func="the explanation"):
     Xt : ndarray or dict
         The network's input.
     """
-    estimator = _unwrap(estimator)
+    estimator = unwrap_estimator(estimator)
     if isinstance(estimator, Pipeline):
-        net = _unwrap(estimator.steps[-1][1])
+        net = unwrap_estimator(estimator.steps[-1][1])
         _check_net(net, func)
         Xt = estimator[:-1].transform(X) if len(estimator.steps) > 1 else X
     else:

@@ -29,12 +29,9 @@ array can be cut together (:func:`sklearn_ser.datasets.drop_unreadable`).
 
 import contextlib
 import os
-import sys
 import time
-import warnings
 
 import numpy as np
-import sklearn
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 from tqdm.auto import tqdm
@@ -42,6 +39,7 @@ from tqdm.auto import tqdm
 from ..audio import ITEM_ERRORS, check_waveform, load_audio, pad_to_length
 from ..exceptions import FailedItem, FailedItemsWarning
 from ..utils import FeatureCache, digest_item, resolve_cache_location
+from ..utils._warnings import warn_from_caller
 
 #: Accepted values of ``on_error``.
 ON_ERROR_OPTIONS = ("raise", "skip", "warn")
@@ -54,13 +52,6 @@ _N_NAMES_SHOWN = 5
 # midway loses at most the last few seconds of work.
 _PACK_MAX_ITEMS = 256
 _PACK_MAX_SECONDS = 5.0
-
-# Frames in these folders are skipped when a warning picks the line it points at.
-_INTERNAL_DIRS = tuple(
-    os.path.dirname(os.path.abspath(path)) + os.sep
-    for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
-)
-
 
 def as_items(X):
     """Return ``X`` as a list of items: path strings or 1-D waveforms.
@@ -179,11 +170,7 @@ def describe_failures(failures, n_items, *, producer, failed_as):
 
 def warn_failures(message, failures):
     """Emit a :class:`FailedItemsWarning` pointing at the first caller outside the toolkit."""
-    frame, level = sys._getframe(1), 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            _INTERNAL_DIRS):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(FailedItemsWarning(message, failures), stacklevel=level)
+    warn_from_caller(FailedItemsWarning(message, failures))
 
 
 def _compute_one(compute, item, index, cache, key, catch=False, out_row=None):

@@ -27,7 +27,6 @@ plus 0.01) is what :class:`~sklearn_ser.features.segments.SegmentedLogMel`
 computes; no input normalisation is applied.
 """
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 

@@ -38,7 +38,6 @@ row permutation because :class:`~sklearn_ser.models.vggish.VGGish`
 flattens in TensorFlow's (time, frequency, channel) order.
 """
 
-import hashlib
 import logging
 import os
 import re
@@ -49,7 +48,7 @@ import numpy as np
 import torch
 
 from ..exceptions import ChecksumError
-from ..utils._download import CHUNK_SIZE, check_digest_format, download_to_temporary
+from ..utils._files import check_digest_format, download_to_temporary, sha256_file
 from .yamnet import YAMNET_LAYERS
 
 __all__ = [
@@ -167,14 +166,6 @@ def get_weights_home(weights_home=None):
     return Path(os.path.expanduser(os.fspath(weights_home)))
 
 
-def _file_sha256(path):
-    hasher = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK_SIZE), b""):
-            hasher.update(chunk)
-    return hasher.hexdigest()
-
-
 def check_sha256(path, sha256):
     """Raise :class:`~sklearn_ser.exceptions.ChecksumError` unless ``path`` has digest ``sha256``.
 
@@ -198,7 +189,7 @@ def check_sha256(path, sha256):
     True
     """
     expected = check_digest_format(sha256)
-    actual = _file_sha256(path)
+    actual = sha256_file(path)
     if actual != expected:
         raise ChecksumError(
             f"{os.fspath(path)} does not match its expected SHA-256 digest: expected {expected}, "

@@ -31,17 +31,16 @@ entry; :meth:`FeatureCache.remove_stale_temporaries` deletes such files once
 they are an hour old, and the front ends call it before they write.
 """
 
-import contextlib
 import hashlib
 import io
-import itertools
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ._files import write_atomically
 
 #: Bump when the layout of cache entries changes.
 _LAYOUT_VERSION = 1
@@ -129,39 +128,6 @@ def digest_item(item):
     h.update(f"array:{arr.dtype.str}:{arr.shape}:".encode())
     h.update(arr.tobytes())
     return h.hexdigest()
-
-
-#: Makes temporary names unique within a thread (with the process and thread ids).
-_TEMPORARY_COUNTER = itertools.count()
-
-
-def write_atomically(path, write, *, prefix, fsync=False):
-    """Write a file so that ``path`` never holds a partial one.
-
-    ``write(fh)`` fills a temporary file (``prefix`` + process id, thread id
-    and a counter + ``.tmp``, created exclusively and readable by the owner
-    only, as ``tempfile.mkstemp`` does) in ``path``'s folder, which is then
-    renamed over ``path`` (``os.replace``); on any failure, Ctrl-C included,
-    the temporary file is removed and the error re-raised. ``fsync=True``
-    flushes the data to disk before the rename. The name is unique without
-    ``mkstemp``'s random names and retries, Python work under the GIL that
-    thread workers writing many small cache entries queued on.
-    """
-    folder = os.path.dirname(os.fspath(path)) or "."
-    tmp = os.path.join(folder, f"{prefix}{os.getpid()}-{threading.get_ident()}-"
-                               f"{next(_TEMPORARY_COUNTER)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 #: ``.npy`` headers already built, per (shape, dtype): a corpus's entries share a few.
