@@ -78,11 +78,6 @@ FORMAT_VERSION = 1
 _FORMAT = "sklearn-ser-model"
 _ESTIMATOR_FILE = "estimator.joblib"
 
-# Parameters naming external weights that ``initialize_module`` reads: they are not needed
-# (nor read) at load time, since the saved weights already include what they contributed.
-# An estimator class can declare more in a ``_weight_source_params`` tuple.
-_WEIGHT_SOURCE_PARAMS = ("pretrained", "vggish_weights", "yamnet_weights", "teacher")
-
 # Attributes skorch sets in ``initialize()``; they are rebuilt at load time, not stored.
 _SKORCH_INIT_ATTRS = frozenset({
     "initialized_", "virtual_params_", "callbacks_", "prefixes_",
@@ -95,7 +90,12 @@ def _is_skeleton(obj):
 
 
 def _weight_source_params(net):
-    return tuple(_WEIGHT_SOURCE_PARAMS) + tuple(getattr(type(net), "_weight_source_params", ()))
+    """Parameters naming external weights that ``initialize_module`` reads.
+
+    Each estimator class declares its own in ``_weight_source_params``. They are not
+    needed (nor read) at load time: the saved weights include what they contributed.
+    """
+    return tuple(getattr(type(net), "_weight_source_params", ()))
 
 
 def _is_object_reference(value):

@@ -96,6 +96,9 @@ class LateFusionClassifier(SERNetClassifier):
     ((6, 2), 12)
     """
 
+    # Read by initialize_module only; persistence does not need the files at load time.
+    _weight_source_params = ("vggish_weights", "yamnet_weights")
+
     def __init__(self, module=VGGishYAMNetFusion, *, vggish_weights=None, yamnet_weights=None,
                  freeze_backbones=True, lr=0.01, max_epochs=20, batch_size=128, **kwargs):
         super().__init__(module, lr=lr, max_epochs=max_epochs, batch_size=batch_size, **kwargs)

@@ -186,6 +186,9 @@ class VACNNBOVWClassifier(SERNetClassifier):
     ['stem', 'va1']
     """
 
+    # Read by initialize_module only; persistence does not need the file at load time.
+    _weight_source_params = ("pretrained",)
+
     def __init__(self, module=VACNNBOVW, *, pretrained=None, freeze="va1", lr=1e-3,
                  max_epochs=30, batch_size=8, optimizer__weight_decay=1e-4, **kwargs):
         super().__init__(module, lr=lr, max_epochs=max_epochs, batch_size=batch_size,
