@@ -344,8 +344,8 @@ def _kmeans_search(pool, sample, distances, candidates, method, seed):
         else:
             km = KMeans(n_clusters=k, n_init=1, random_state=seed)
         t_fit, km = _timed(km.fit, pool)
-        t_sil, score = _timed(lambda: silhouette_score(distances, km.predict(sample),
-                                                       metric="precomputed"))
+        t_sil, score = _timed(silhouette_score, distances, km.predict(sample),
+                              metric="precomputed")
         per_k.append({"k": k, "fit_s": t_fit, "silhouette_s": t_sil, "score": float(score)})
     return per_k
 

@@ -80,8 +80,8 @@ from sklearn_ser.datasets import load_corpus
 from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier
 from sklearn_ser.features import BOVWEncoder, LogMelImage
 from sklearn_ser.metrics import emotion_report, unweighted_accuracy
-from sklearn_ser.models import SpecAugment
 from sklearn_ser.model_selection import SpeakerKFold
+from sklearn_ser.models import SpecAugment
 from sklearn_ser.pretraining import pretrain_vacnn, subset_bunch
 
 #: Seed 001, Table 3 / Table 10: 5-fold overall accuracy (%).
@@ -428,7 +428,7 @@ def markdown(results):
              "| target | protocol | variant | folds | accuracy % (mean ± std) | UA % | "
              "pooled WA % | paper % | epochs run | fit time (s) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    for key, run in results["runs"].items():
+    for run in results["runs"].values():
         s = run.get("summary")
         if not s:
             continue

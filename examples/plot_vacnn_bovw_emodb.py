@@ -70,7 +70,7 @@ pipe = make_pipeline(
     VACNNBOVWClassifier(pretrained=args.pretrained, module__widths=widths, max_epochs=epochs,
                         batch_size=batch_size, train_split=train_split, random_state=0),
 )
-pipe
+print(pipe)
 
 # %%
 # Out-of-fold predictions

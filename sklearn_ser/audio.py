@@ -184,7 +184,8 @@ def load_audio(path, sr=16000, *, mono=True, allow_silence=True, min_samples=Non
     if not os.path.exists(path):
         raise FileNotFoundError(f"Audio file {name} does not exist; check the path or data_home.")
     if os.path.getsize(path) == 0:
-        raise AudioLoadError(f"Audio file {name} is empty (0 bytes); re-copy or remove it.", path=path)
+        raise AudioLoadError(f"Audio file {name} is empty (0 bytes); re-copy or remove it.",
+                             path=path)
     try:
         data, file_sr = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
@@ -196,7 +197,8 @@ def load_audio(path, sr=16000, *, mono=True, allow_silence=True, min_samples=Non
         ) from exc
     y = data.T  # (n_channels, n_samples)
     if y.shape[1] == 0:
-        raise AudioLoadError(f"Audio file {name} contains no samples (zero-length audio).", path=path)
+        raise AudioLoadError(f"Audio file {name} contains no samples (zero-length audio).",
+                             path=path)
     if mono:
         y = y.mean(axis=0) if y.shape[0] > 1 else y[0]
         y = check_waveform(y, source=path, allow_silence=allow_silence)

@@ -498,7 +498,8 @@ def make_cv(protocol, n_splits=5, speakers=None, random_state=0):
     >>> make_cv("stratified")
     StratifiedKFold(n_splits=5, random_state=0, shuffle=True)
     >>> make_cv("speaker", speakers=["a", "a", "b", "b", "c", "c"], n_splits=3)
-    SpeakerKFold(n_splits=3, shuffle=True, random_state=0, stratify=True, speakers=<6 speaker labels>)
+    SpeakerKFold(n_splits=3, shuffle=True, random_state=0, stratify=True,
+                 speakers=<6 speaker labels>)
     >>> make_cv("loso")
     LeaveOneSpeakerOut(speakers=None)
     """

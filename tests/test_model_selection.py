@@ -181,7 +181,7 @@ def test_stratified_kfold_is_the_papers_protocol():
     assert isinstance(cv, StratifiedKFold)
     assert (cv.n_splits, cv.shuffle, cv.random_state) == (5, True, 0)
     bunch = emodb_like()
-    for train, test in cv.split(bunch.data, bunch.target):
+    for _, test in cv.split(bunch.data, bunch.target):
         assert abs(len(test) / len(bunch.target) - 0.2) < 0.01
 
 

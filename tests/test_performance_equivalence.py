@@ -24,8 +24,7 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier
 from sklearn_ser.estimators._performance import autocast_dtype
-from sklearn_ser.features import LogMelImage, logmel_image
-from sklearn_ser.features import _spectral
+from sklearn_ser.features import LogMelImage, _spectral, logmel_image
 from sklearn_ser.features import logmel as logmel_module
 
 
@@ -137,8 +136,8 @@ def test_logmel_image_rejects_what_librosa_rejected():
 
 
 def test_emodb_images_equal_librosa_recipe(emodb_home):
-    from sklearn_ser.datasets import load_emodb
     from sklearn_ser.audio import load_audio
+    from sklearn_ser.datasets import load_emodb
 
     files = list(load_emodb(data_home=emodb_home).filenames)[::5]  # 107 real utterances
     images = LogMelImage().fit_transform(files)
@@ -152,8 +151,8 @@ def test_parallel_cached_transform_equals_sequential_and_reference(emodb_home, t
                                                                    backend):
     from joblib import parallel_config
 
-    from sklearn_ser.datasets import load_emodb
     from sklearn_ser.audio import load_audio
+    from sklearn_ser.datasets import load_emodb
 
     files = list(load_emodb(data_home=emodb_home).filenames)[:12]
     sequential = LogMelImage(size=(64, 64)).fit_transform(files)

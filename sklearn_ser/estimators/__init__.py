@@ -1,11 +1,11 @@
 """scikit-learn estimators wrapping the toolkit's networks (skorch)."""
 
-from ._base import resolve_device, SERNetClassifier
-from ._checkpoint import load_training_state, ResumableCheckpoint
+from ._base import SERNetClassifier, resolve_device
+from ._checkpoint import ResumableCheckpoint, load_training_state
 from ._performance import PerformanceMixin
 from .crnn import CRNNClassifier, plot_embedding_pca, within_class_spread
 from .late_fusion import LateFusionClassifier
-from .vacnn import load_encoder_state, VACNNBOVWClassifier, VACNNClassifier
+from .vacnn import VACNNBOVWClassifier, VACNNClassifier, load_encoder_state
 from .vit import DistilledViTClassifier, ViTClassifier
 
 __all__ = [

@@ -44,10 +44,10 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.preprocessing import LabelEncoder
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler
 from skorch.dataset import ValidSplit
-from sklearn.preprocessing import LabelEncoder
 from torch.utils.data import DataLoader
 
 from ..utils.device import to_device

@@ -33,9 +33,9 @@ from functools import partial
 
 import numpy as np
 import torch
+from sklearn.utils.class_weight import compute_class_weight
 from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.utils import is_dataset, to_numpy
-from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Subset
 
 from ..features.spectrogram import check_spectrograms, pack_spectrograms

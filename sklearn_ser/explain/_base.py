@@ -37,7 +37,7 @@ def _check_net(net, func):
             f"{type(net).__name__} is not fitted: call fit(X, y) before {func}."
         )
     try:
-        net.classes_
+        net.classes_  # noqa: B018 - skorch raises AttributeError when it is not set
     except AttributeError:
         raise ValueError(
             f"{type(net).__name__} has no classes_: fit it on labelled data (fit(X, y)) before "

@@ -2,22 +2,22 @@
 
 from .bovw import BOVWEncoder, extract_kaze_descriptors, select_n_words
 from .gds import GaussianDataSelector, gds_scores
-from .logmel import flatten_images, logmel_image, LogMelImage
+from .logmel import LogMelImage, flatten_images, logmel_image
 from .segments import (
+    SegmentedLogMel,
     check_segments,
     expand_segments,
     log_mel_spectrogram,
     mean_by_utterance,
     pack_segments,
     segment_spectrogram,
-    SegmentedLogMel,
 )
 from .spectrogram import (
+    LogMelSpectrogram,
+    LogSTFTSpectrogram,
     check_spectrograms,
     crop_middle,
     log_spectrogram,
-    LogMelSpectrogram,
-    LogSTFTSpectrogram,
     pack_spectrograms,
     spectrogram_lengths,
 )

@@ -25,21 +25,21 @@ Method D (CNN + BiGRU with center loss): :class:`CRNN`, :class:`CenterLoss`,
 :class:`SoftmaxCenterLoss`.
 """
 
-from .augment import SpecAugment
 from .attention import CBAM, ChannelAttention, ContextAttention, SpatialAttention, VAModule
+from .augment import SpecAugment
 from .blocks import ConvBlock
-from .vacnn import (
-    ENCODER_STAGES,
-    BOVWEmbedding,
-    VABlock,
-    VACNN,
-    VACNNBOVW,
-    VACNNEncoder,
-    freeze_until,
-)
 from .crnn import CRNN, MaskedBatchNorm2d, MaskedConvBlock
 from .late_fusion import VGGishYAMNetFusion
 from .losses import CenterLoss, SoftmaxCenterLoss
+from .vacnn import (
+    ENCODER_STAGES,
+    VACNN,
+    VACNNBOVW,
+    BOVWEmbedding,
+    VABlock,
+    VACNNEncoder,
+    freeze_until,
+)
 from .vggish import VGGish, VGGishBlock
 from .vit import (
     ConvStem,

@@ -628,7 +628,8 @@ def resolve_distill_pairs(distill_pairs, depth):
             return [(f"block{k}", f"block{k}") for k in range(depth)]
         if distill_pairs == "last":
             return [(f"block{depth - 1}", f"block{depth - 1}")]
-        raise ValueError(f"distill_pairs={distill_pairs!r} is not understood; {help_text}.")
+        raise ValueError(
+            f"distill_pairs={distill_pairs!r} is not understood; {help_text}.") from None
 
     def one_name(item):
         if isinstance(item, Integral) and not isinstance(item, bool):
@@ -651,7 +652,8 @@ def resolve_distill_pairs(distill_pairs, depth):
     try:
         items = list(distill_pairs)
     except TypeError:
-        raise ValueError(f"distill_pairs={distill_pairs!r} is not understood; {help_text}.")
+        raise ValueError(
+            f"distill_pairs={distill_pairs!r} is not understood; {help_text}.") from None
     pairs = []
     for item in items:
         if isinstance(item, (tuple, list)):

@@ -1,6 +1,6 @@
 """Utilities shared by sklearn-ser's transformers and estimators."""
 
-from ._cache import digest_item, digest_params, FeatureCache, resolve_cache_location
+from ._cache import FeatureCache, digest_item, digest_params, resolve_cache_location
 from .complexity import flops_and_params
 from .device import module_device, to_device
 

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 
 from sklearn_ser.datasets import fetch_crema_d, fetch_emodb, fetch_ravdess, fetch_savee, fetch_tess
-from sklearn_ser.utils import _files as _download
 from sklearn_ser.exceptions import ChecksumError, CorpusError, PartialCorpusWarning
+from sklearn_ser.utils import _files as _download
 
 
 @pytest.fixture

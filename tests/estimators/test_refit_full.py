@@ -8,6 +8,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_ser.estimators import ResumableCheckpoint, VACNNBOVWClassifier, VACNNClassifier
 
+
 @pytest.fixture(scope="module")
 def data(make_separable_images):
     return make_separable_images(per_class=8, offset=120, seed=1)
@@ -40,7 +41,8 @@ def test_second_run_trains_on_all_items_for_the_best_epoch_count(data):
 
 
 def test_second_run_equals_a_plain_run_of_that_length(data):
-    """Same initial weights, same shuffling: refit_full is 'train_split=None, best_epoch_ epochs'."""
+    """Same initial weights, same shuffling: refit_full is 'train_split=None, best_epoch_
+    epochs'."""
     images, _, y = data
     # deterministic=True: on CUDA, bit-identical runs need deterministic kernels.
     refit = VACNNClassifier(refit_full=True, deterministic=True, **_params()).fit(images, y)

@@ -152,7 +152,8 @@ def test_freezing_keeps_stem_and_va1_bit_identical(data, pretrained):
     for name, value in after.items():
         if name.startswith(("stem.", "va1.")):
             assert torch.equal(value, start[name]), name
-    changed = [n for n in after if n.startswith(("va2.", "va3.")) and not torch.equal(after[n], start[n])]
+    changed = [n for n in after
+               if n.startswith(("va2.", "va3.")) and not torch.equal(after[n], start[n])]
     assert changed, "later stages must be fine-tuned"
     assert all(n.split(".")[1] in ("stem", "va1") for n in clf.frozen_parameters_)
     assert clf.frozen_parameters_

@@ -152,8 +152,9 @@ def test_check_segments_messages():
 
 
 def test_real_emodb_segment_counts(emodb_home):
-    from sklearn_ser.datasets import load_emodb
     import soundfile as sf
+
+    from sklearn_ser.datasets import load_emodb
 
     bunch = load_emodb(data_home=emodb_home)
     files = list(bunch.filenames[:12])

@@ -103,7 +103,7 @@ def test_container_goes_through_sklearn_indexing_and_splitters():
     out = LogMelSpectrogram(n_mels=8).transform([tone(200 + 100 * k, 0.2 + 0.1 * k)
                                                  for k in range(6)])
     lengths = spectrogram_lengths(out)
-    for train, test in KFold(3).split(out):
+    for train, _ in KFold(3).split(out):
         part = _safe_indexing(out, train)
         assert part.dtype == object and part.shape == (len(train),)
         assert spectrogram_lengths(part).tolist() == lengths[train].tolist()

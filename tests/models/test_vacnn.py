@@ -5,9 +5,9 @@ from torch import nn
 from sklearn_ser.models import (
     CBAM,
     ENCODER_STAGES,
-    VABlock,
     VACNN,
     VACNNBOVW,
+    VABlock,
     VACNNEncoder,
     VAModule,
     freeze_until,

@@ -29,7 +29,7 @@ from sklearn_ser.models.weights import (
     load_yamnet_weights,
     read_tf_checkpoint,
 )
-from sklearn_ser.models.yamnet import YAMNET_LAYERS, YAMNet, YAMNetConv, tf_same_padding
+from sklearn_ser.models.yamnet import YAMNET_LAYERS, YAMNet, tf_same_padding
 
 
 def n_params(module):
@@ -62,7 +62,8 @@ def test_yamnet_published_shapes_and_size():
     assert net.feature_map(x).shape == (2, 1024, 3, 2)
     assert net(x).shape == (2, 521) and net.embed(x).shape == (2, 1024)
     assert len(net.layers) == 14
-    assert [type(l).__name__ for l in net.layers] == ["YAMNetConv"] + ["YAMNetSeparableConv"] * 13
+    assert [type(layer).__name__ for layer in net.layers] == (
+        ["YAMNetConv"] + ["YAMNetSeparableConv"] * 13)
     # MobileNetV1 body (3x3 conv, then depthwise 3x3 + pointwise 1x1; BN offsets only) + head
     expected, cin = 0, 1
     for kind, _, cout in YAMNET_LAYERS:
@@ -86,8 +87,8 @@ def _numpy_conv_tf_same(x, kernel, stride):
     """x: (H, W, Cin); kernel: (kh, kw, Cin, Cout) as in TF; 'same' padding."""
     H, W, _ = x.shape
     kh, kw, _, cout = kernel.shape
-    (t, b), (l, r) = tf_same_padding(H, kh, stride), tf_same_padding(W, kw, stride)
-    xp = np.pad(x, ((t, b), (l, r), (0, 0)))
+    (top, bottom), (left, right) = tf_same_padding(H, kh, stride), tf_same_padding(W, kw, stride)
+    xp = np.pad(x, ((top, bottom), (left, right), (0, 0)))
     oh, ow = -(-H // stride), -(-W // stride)
     out = np.zeros((oh, ow, cout))
     for i in range(oh):

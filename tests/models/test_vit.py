@@ -1,6 +1,5 @@
 """Method C networks: vertical patches, coordinates, teacher/student, distillation, FLOPs."""
 
-import numpy as np
 import pytest
 import torch
 from torch import nn

@@ -16,8 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_ser.audio import pad_to_length
-from sklearn_ser.datasets import load_corpus, load_emodb
-from sklearn_ser.datasets import drop_unreadable
+from sklearn_ser.datasets import drop_unreadable, load_corpus, load_emodb
 from sklearn_ser.exceptions import (
     AudioLoadError,
     CorpusError,

@@ -18,8 +18,12 @@ import soundfile as sf
 import torch
 from skorch.callbacks import Callback
 
-from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier
-from sklearn_ser.estimators import ResumableCheckpoint, load_training_state
+from sklearn_ser.estimators import (
+    ResumableCheckpoint,
+    VACNNBOVWClassifier,
+    VACNNClassifier,
+    load_training_state,
+)
 from sklearn_ser.features import LogMelImage
 from sklearn_ser.utils import digest_item
 

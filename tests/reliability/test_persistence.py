@@ -14,10 +14,15 @@ import torch
 from skorch.callbacks import TrainEndCheckpoint
 
 from sklearn_ser.datasets import fetch_tess
-from sklearn_ser.utils import _files as _download
-from sklearn_ser.estimators import VACNNBOVWClassifier, VACNNClassifier, load_encoder_state
-from sklearn_ser.estimators import ResumableCheckpoint, load_training_state
+from sklearn_ser.estimators import (
+    ResumableCheckpoint,
+    VACNNBOVWClassifier,
+    VACNNClassifier,
+    load_encoder_state,
+    load_training_state,
+)
 from sklearn_ser.utils import FeatureCache
+from sklearn_ser.utils import _files as _download
 
 
 class _Payload:
