@@ -1,4 +1,4 @@
-"""CNN + BiGRU with and without center loss, on log-mel and log-STFT input (seed 003).
+"""CNN + BiGRU with and without center loss, on log-mel and log-STFT input (Dai et al. 2019).
 
 For every input (``mel``: 128-band log-mel; ``stft``: 513-bin log-STFT; both
 16 kHz, 40 ms Hamming window, 10 ms hop, DFT 1024, middle 14 s) and every
@@ -20,14 +20,14 @@ Development set (``--protocol``):
     ``train_split="auto"``); the whole test fold is scored, so every
     utterance is tested once.
 ``paper``
-    seed 003's protocol: the held-out fold is split in half (stratified),
+    the protocol of Dai et al. 2019: the held-out fold is split in half (stratified),
     one half for development, the other for testing; the training folds are
     all used for training.
 
 Also recorded per fold: epochs run and best epoch, fit time, and the spread
 of the test embeddings (FC1) around their class means, raw and as a fraction
 of the total scatter (:func:`~sklearn_ser.estimators.crnn.within_class_spread`).
-``--plot`` draws seed 003's figure 4 (PCA of the first fold's test
+``--plot`` draws figure 4 of Dai et al. 2019 (PCA of the first fold's test
 embeddings, one panel per ``lambda_``) for the first input.
 
 The paper (IEMOCAP, 4 classes, 5 x 5-fold) reports UA / WA
@@ -76,7 +76,7 @@ from sklearn_ser.estimators.crnn import (
 from sklearn_ser.features.spectrogram import LogMelSpectrogram, LogSTFTSpectrogram
 from sklearn_ser.metrics import unweighted_accuracy, weighted_accuracy
 
-#: Seed 003, sections 3.2-3.3 (IEMOCAP, UA / WA in %).
+#: Dai et al. 2019, sections 3.2-3.3 (IEMOCAP, UA / WA in %).
 PAPER = {
     "mel": {"without": {"ua": 63.80, "wa": 61.83}, "with": {"ua": 66.86, "wa": 65.40}},
     "stft": {"without": {"ua": 60.98, "wa": 58.93}, "with": {"ua": 65.13, "wa": 62.96}},

@@ -1,4 +1,4 @@
-"""Gaussian data selection: segments kept, training time and accuracy (seed 004, Table 5).
+"""Gaussian data selection: segments kept, training time and accuracy (Kim & Kwak 2024, Table 5).
 
 For every corpus asked for, stratified k-fold cross-validation of the
 VGGish + YAMNet late-fusion classifier trained on log-mel segments,
@@ -59,7 +59,7 @@ from sklearn_ser.features.gds import DEFAULT_THRESHOLD, GaussianDataSelector
 from sklearn_ser.features.segments import SegmentedLogMel
 from sklearn_ser.metrics import unweighted_accuracy, weighted_accuracy
 
-#: Seed 004, Table 5 and section 6.4.
+#: Kim & Kwak 2024, Table 5 and section 6.4.
 PAPER = {
     "segments_before": 165_240,
     "segments_after": 140_885,
@@ -197,7 +197,7 @@ def print_table(record):
               f"{g['selected_test_ua_mean']:.1f} |")
         print(f"| {name} | change | {s['segments_change_pct']:+.1f} % | | "
               f"{s['time_change_pct']:+.1f} % | {s['wa_change_points']:+.1f} pt | |")
-    print(f"| seed 004 | change | {paper_seg:+.1f} % | | {paper_time:+.1f} % | "
+    print(f"| Kim & Kwak 2024 | change | {paper_seg:+.1f} % | | {paper_time:+.1f} % | "
           f"{PAPER['accuracy_after'] - PAPER['accuracy_before']:+.2f} pt | |")
 
 

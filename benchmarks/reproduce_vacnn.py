@@ -1,4 +1,4 @@
-"""Reproduce the VACNN + BOVW 5-fold tables (method A, seed 001 Table 3).
+"""Reproduce the VACNN + BOVW 5-fold tables (Seo & Kim 2020, Table 3).
 
 For every target corpus asked for, and for both protocols (stratified 5-fold
 as in the paper, and speaker-grouped 5-fold), train and score four variants:
@@ -84,7 +84,7 @@ from sklearn_ser.model_selection import SpeakerKFold
 from sklearn_ser.models import SpecAugment
 from sklearn_ser.pretraining import pretrain_vacnn, subset_bunch
 
-#: Seed 001, Table 3 / Table 10: 5-fold overall accuracy (%).
+#: Seo & Kim 2020, Table 3 / Table 10: 5-fold overall accuracy (%).
 PAPER = {
     "ravdess": {"pure": 72.0, "finetuned": 83.33, "finetuned-cbam": 77.0, "vacnn": 74.31},
     "emodb": {"pure": 77.0, "finetuned": 86.92, "finetuned-cbam": 81.0, "vacnn": 79.44},

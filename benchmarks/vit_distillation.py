@@ -1,4 +1,4 @@
-"""ViT with vertical patches and teacher-to-student distillation on EmoDB (method C, seed 002).
+"""ViT with vertical patches and teacher-to-student distillation on EmoDB (Kim & Lee 2024).
 
 For each fold of a 5-fold split of EmoDB (128x128 log-mel images), train and score:
 

@@ -2,7 +2,7 @@
 CNN + BiGRU with and without center loss on EmoDB
 =================================================
 
-Method D of the toolkit on the Berlin EmoDB corpus: each utterance becomes a
+The method of Dai et al. 2019 on the Berlin EmoDB corpus: each utterance becomes a
 variable-length log-mel spectrogram
 (:class:`~sklearn_ser.features.LogMelSpectrogram`: 128 bands, 40 ms Hamming
 window, 10 ms hop, one ``(128, n_frames)`` array per utterance, never padded
@@ -20,7 +20,7 @@ example prints the unweighted and weighted accuracy (UA, WA) on the two
 held-out speakers and the spread of their FC1 embeddings around the class
 means (:func:`~sklearn_ser.estimators.within_class_spread`), and draws the
 embeddings projected on their first two principal components side by side
-(:func:`~sklearn_ser.estimators.plot_embedding_pca`, seed 003's figure 4).
+(:func:`~sklearn_ser.estimators.plot_embedding_pca`, figure 4 of Dai et al. 2019).
 
 The defaults are small CPU settings (a narrower CNN with 16/32/32 channels,
 learning rate 1e-3, 16 epochs; the weights of the epoch with the best UA on an

@@ -2,7 +2,7 @@
 Cross-corpus transfer: pretrain on RAVDESS, fine-tune on EmoDB
 ==============================================================
 
-Method A's transfer recipe, step by step:
+Seo & Kim 2020's transfer recipe, step by step:
 
 1. pretrain a VACNN on RAVDESS with the seven harmonised classes
    (:func:`~sklearn_ser.pretraining.pretrain_vacnn`, the same as
@@ -17,7 +17,7 @@ The defaults are small CPU settings: 8 of RAVDESS's 24 actors, 64x64 images,
 a narrower VACNN (16/32/64 filters), 10 pretraining and 6 fine-tuning epochs
 without early stopping, 3 folds (a few minutes on a laptop). They show the
 mechanics, not the paper's gain (86.92 % fine-tuned vs 77 % from scratch on
-EmoDB, with TESS + RAVDESS pretraining, seed 001 Table 3). ``--full``
+EmoDB, with TESS + RAVDESS pretraining, Seo & Kim 2020 Table 3). ``--full``
 pretrains the paper's network on all of RAVDESS with 224x224 images and up to
 30 epochs with early stopping, and evaluates with 5 folds. The corpora are
 read from ``SKLEARN_SER_DATA``.

@@ -5,7 +5,7 @@ Explaining a real EmoDB prediction
 Why did the network call this utterance angry? This example trains a small
 visual-attention CNN (:class:`~sklearn_ser.estimators.VACNNClassifier`) on
 log-mel images of EmoDB, leaving one speaker out, and explains its prediction
-for one of that speaker's utterances three ways (method B of the toolkit):
+for one of that speaker's utterances three ways (as Kim & Kwak 2024 do):
 
 - :func:`~sklearn_ser.explain.grad_cam`: the gradient-weighted activation of
   the last visual-attention block, upsampled to the image;

@@ -2,7 +2,7 @@
 Gaussian data selection for VGGish + YAMNet late fusion
 =======================================================
 
-Method B of the toolkit on the Berlin EmoDB corpus: each utterance becomes a
+The method of Kim & Kwak 2024 on the Berlin EmoDB corpus: each utterance becomes a
 log-mel spectrogram cut into overlapping 96 x 64 segments, the input size of
 VGGish and YAMNet (:class:`~sklearn_ser.features.SegmentedLogMel`);
 Gaussian data selection (:class:`~sklearn_ser.features.GaussianDataSelector`)

@@ -2,7 +2,7 @@
 5-fold VACNN + BOVW on EmoDB
 ============================
 
-Method A of the toolkit on the Berlin EmoDB corpus: each utterance becomes a
+The method of Seo & Kim 2020 on the Berlin EmoDB corpus: each utterance becomes a
 log-mel image (:class:`~sklearn_ser.features.LogMelImage`), a bag of visual
 words is learned from the KAZE descriptors of the training images
 (:class:`~sklearn_ser.features.BOVWEncoder`), and the visual-attention CNN

@@ -2,7 +2,7 @@
 Distilling a vertical-patch ViT on EmoDB
 ========================================
 
-Method C of the toolkit on the Berlin EmoDB corpus: each utterance becomes a
+The method of Kim & Lee 2024 on the Berlin EmoDB corpus: each utterance becomes a
 log-mel image (:class:`~sklearn_ser.features.LogMelImage`) cut into vertical
 strips, one token per strip spanning every mel band.
 :class:`~sklearn_ser.estimators.DistilledViTClassifier` trains, on the same

@@ -4,7 +4,7 @@ This module is the single source of truth for emotion names. Every loader,
 estimator and report refers to these constants instead of re-typing strings.
 """
 
-#: The canonical emotion labels shared by all corpora (``../shared/METHODS.md``).
+#: The canonical emotion labels shared by all corpora.
 CANONICAL_EMOTIONS = (
     "anger",
     "boredom",
@@ -17,7 +17,7 @@ CANONICAL_EMOTIONS = (
     "surprise",
 )
 
-#: The seven classes used for cross-corpus pretraining (method A).
+#: The seven classes used for cross-corpus pretraining (Seo & Kim 2020).
 PRETRAINING_EMOTIONS = (
     "anger",
     "disgust",

@@ -27,7 +27,7 @@ Models (``--model``):
 
 ``vacnn-bovw``
     ``LogMelImage`` -> ``BOVWEncoder(output="dict")`` ->
-    :class:`~sklearn_ser.estimators.VACNNBOVWClassifier` (method A;
+    :class:`~sklearn_ser.estimators.VACNNBOVWClassifier` (Seo & Kim 2020;
     fine-tuned from ``--pretrained FILE`` when given, else from scratch);
 ``vacnn``
     ``LogMelImage`` -> :class:`~sklearn_ser.estimators.VACNNClassifier`;
@@ -37,15 +37,15 @@ Models (``--model``):
     ``examples/plot_emodb_baseline.py``;
 ``late-fusion``
     ``SegmentedLogMel`` (96x64 segments) -> ``GaussianDataSelector`` ->
-    :class:`~sklearn_ser.estimators.LateFusionClassifier` (method B; VGGish and
+    :class:`~sklearn_ser.estimators.LateFusionClassifier` (Kim & Kwak 2024; VGGish and
     YAMNet randomly initialised: the CLI loads no released weights);
 ``vit-distilled``
     ``LogMelImage`` (128x128) ->
-    :class:`~sklearn_ser.estimators.DistilledViTClassifier` (method C;
+    :class:`~sklearn_ser.estimators.DistilledViTClassifier` (Kim & Lee 2024;
     ``--epochs`` per stage);
 ``crnn``
     variable-length ``LogMelSpectrogram`` ->
-    :class:`~sklearn_ser.estimators.CRNNClassifier` (method D, center loss).
+    :class:`~sklearn_ser.estimators.CRNNClassifier` (Dai et al. 2019, center loss).
 
 ``--lr`` and ``--batch-size`` default to each estimator's own (paper) values;
 ``explain`` works on the image networks (``vacnn``, ``vacnn-bovw``).
@@ -83,12 +83,13 @@ _DESCRIPTION = """\
 Speech emotion recognition from spectrogram images (sklearn-ser).
 
 models (--model):
-  vacnn-bovw     log-mel image -> BOVW histogram -> VACNN+BOVW (method A; --pretrained FILE)
+  vacnn-bovw     log-mel image -> BOVW histogram -> VACNN+BOVW (Seo & Kim 2020; --pretrained FILE)
   vacnn          log-mel image -> VACNN
   logmel-logreg  64x64 log-mel image -> flatten -> StandardScaler -> LogisticRegression
-  late-fusion    96x64 log-mel segments -> Gaussian data selection -> VGGish+YAMNet (method B)
-  vit-distilled  128x128 log-mel image -> teacher ViT distilled into a student ViT (method C)
-  crnn           variable-length log-mel spectrogram -> CNN + BiGRU, center loss (method D)
+  late-fusion    96x64 log-mel segments -> Gaussian data selection -> VGGish+YAMNet
+                 (Kim & Kwak 2024)
+  vit-distilled  128x128 log-mel image -> teacher ViT distilled into a student ViT (Kim & Lee 2024)
+  crnn           variable-length log-mel spectrogram -> CNN + BiGRU, center loss (Dai et al. 2019)
 
 Corpora are read from --data-home or $SKLEARN_SER_DATA (one folder per corpus)."""
 

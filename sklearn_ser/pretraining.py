@@ -1,4 +1,4 @@
-"""Pretrain a VACNN on one or more corpora and save its weights (method A).
+"""Pretrain a VACNN on one or more corpora and save its weights (Seo & Kim 2020).
 
 The paper pretrains on TESS + RAVDESS with seven harmonised classes and
 fine-tunes on a small target corpus. :func:`pretrain_vacnn` does the first

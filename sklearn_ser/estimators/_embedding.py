@@ -53,7 +53,7 @@ def plot_embedding_pca(embeddings, y, *, classes=None, title=None, ax=None, poin
                        alpha=0.7):
     """Scatter plot of embeddings projected on their first two principal components.
 
-    Seed 003's figure 4: the FC1 features of one cross-validation fold
+    figure 4 of Dai et al. 2019: the FC1 features of one cross-validation fold
     without and with center loss, side by side; pass a dict to get one panel
     per model.
 

@@ -1,4 +1,5 @@
-"""skorch estimator for method D: CNN + BiGRU on variable-length spectrograms, center loss.
+"""skorch estimator for CNN + BiGRU on variable-length spectrograms with center loss
+(Dai et al. 2019).
 
 :class:`CRNNClassifier` trains :class:`~sklearn_ser.models.crnn.CRNN` with
 :class:`~sklearn_ser.models.losses.SoftmaxCenterLoss` on the output of
@@ -76,7 +77,7 @@ def _encoded_ua(net, X, y):
 class CRNNClassifier(SERNetClassifier):
     """CNN + BiGRU on variable-length spectrograms, trained with softmax + center loss.
 
-    Method D of the toolkit's methods page (seed 003). Trains
+    Dai et al. 2019. Trains
     :class:`~sklearn_ser.models.crnn.CRNN` on the output of
     :class:`~sklearn_ser.features.spectrogram.LogMelSpectrogram` (or
     :class:`~sklearn_ser.features.spectrogram.LogSTFTSpectrogram`) with the
@@ -146,7 +147,7 @@ class CRNNClassifier(SERNetClassifier):
     See Also
     --------
     sklearn_ser.features.spectrogram.LogMelSpectrogram : The input it expects.
-    plot_embedding_pca : Seed 003's figure 4 from :meth:`embed`'s output.
+    plot_embedding_pca : figure 4 of Dai et al. 2019 from :meth:`embed`'s output.
 
     Notes
     -----

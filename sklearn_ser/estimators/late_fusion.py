@@ -1,4 +1,4 @@
-"""skorch estimator for method B: VGGish + YAMNet late fusion trained on segments."""
+"""skorch estimator for VGGish + YAMNet late fusion trained on segments (Kim & Kwak 2024)."""
 
 import numpy as np
 import torch
@@ -48,11 +48,11 @@ class LateFusionClassifier(SERNetClassifier):
         which is about 3 times cheaper. ``False``: the whole network is
         fine-tuned, as in the paper.
     lr : float, default=0.01
-        Adam learning rate (seed 004, Table 4).
+        Adam learning rate (Kim & Kwak 2024, Table 4).
     max_epochs : int, default=20
-        Seed 004, Table 4.
+        Kim & Kwak 2024, Table 4.
     batch_size : int, default=128
-        Segments per batch (seed 004, Table 4).
+        Segments per batch (Kim & Kwak 2024, Table 4).
     **kwargs
         Every parameter of :class:`~sklearn_ser.estimators.SERNetClassifier`
         (``train_split``, ``valid_fraction``, ``lr_step_size``, ``lr_gamma``,

@@ -1,4 +1,4 @@
-"""skorch estimators for method A: VACNN pretraining and VACNN+BOVW fine-tuning."""
+"""skorch estimators for VACNN pretraining and VACNN+BOVW fine-tuning (Seo & Kim 2020)."""
 
 import os
 

@@ -1,4 +1,4 @@
-"""Estimators for method C: vertical-patch ViTs and teacher-to-student distillation (seed 002).
+"""Estimators for vertical-patch ViTs and teacher-to-student distillation (Kim & Lee 2024).
 
 :class:`ViTClassifier` trains one network of :mod:`sklearn_ser.models.vit` with cross-entropy
 (the teacher of stage 1, or a plain student as the baseline). :class:`DistilledViTClassifier`
@@ -153,7 +153,7 @@ class _DistillationNet(SERNetClassifier):
 
 
 class DistilledViTClassifier(ClassifierMixin, BaseEstimator):
-    """Teacher-to-student distillation of a vertical-patch ViT (method C), as one classifier.
+    """Teacher-to-student distillation of a vertical-patch ViT (Kim & Lee 2024), as one classifier.
 
     ``fit`` runs the paper's three stages on the same training data:
 

@@ -1,4 +1,4 @@
-"""Explanations of spectrogram classifiers (method B, seed 004).
+"""Explanations of spectrogram classifiers (Kim & Kwak 2024).
 
 Which time-frequency regions of a log-mel image decide a fitted network's emotion, by three
 complementary methods, and what to do with the answer:

@@ -69,7 +69,7 @@ def gradcam_to_audio(heatmap, audio, sr=None, *, smooth=5, threshold="mean", hop
                      mode="concatenate", out=None):
     """Keep the part of an utterance that a heat map activates, as audio.
 
-    The rule (seed 004's "Grad-CAM to audio"), step by step:
+    The rule (Kim & Kwak 2024's "Grad-CAM to audio"), step by step:
 
     1. **time profile**: sum the map over frequency (its rows) and smooth it with a centred
        moving average of ``smooth`` columns (:func:`time_profile`);

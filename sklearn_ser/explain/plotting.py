@@ -24,7 +24,7 @@ def _as_map(value, name):
 
 def plot_explanations(image, maps, *, duration=None, alpha=0.5, cmap=None, title=None,
                       figsize=None):
-    """Draw a spectrogram and its explanations side by side (seed 004, Figs. 26-29).
+    """Draw a spectrogram and its explanations side by side (Kim & Kwak 2024, Figs. 26-29).
 
     The first panel is the spectrogram; each following panel overlays one map on a gray
     copy of it. Non-negative maps (Grad-CAM) use ``"jet"``; maps with negative values (LIME,
@@ -182,7 +182,7 @@ def plot_confusion_matrix(report_or_matrix, labels=None, *, normalize=None, ax=N
 
 
 def plot_frequency_profile(profile, labels=None, *, fmin=0.0, fmax=None, ax=None):
-    """Draw per-emotion frequency activation profiles (seed 004, Fig. 24).
+    """Draw per-emotion frequency activation profiles (Kim & Kwak 2024, Fig. 24).
 
     Parameters
     ----------

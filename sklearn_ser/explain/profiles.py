@@ -1,4 +1,4 @@
-"""Per-emotion frequency activation profiles over a data set (seed 004, Fig. 24)."""
+"""Per-emotion frequency activation profiles over a data set (Kim & Kwak 2024, Fig. 24)."""
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -25,7 +25,7 @@ def frequency_profile(estimator, X, y, *, method="gradcam", explain="true", norm
     Every utterance gets a heat map (``method``); the map is averaged over time (its
     columns) into a profile over frequency, and the profiles are averaged per emotion of
     ``y``. Which frequency bands a model relies on for each emotion can then be compared
-    (anger and happiness on higher bands, sadness and neutral on lower ones, in seed 004).
+    (anger and happiness on higher bands, sadness and neutral on lower ones, in Kim & Kwak 2024).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Bag of visual words (BOVW) over KAZE descriptors of spectrogram images.
 
-Method A of ``METHODS.md``: every log-mel image is described by the 64-d
+Bag of visual words (Seo & Kim 2020): every log-mel image is described by the 64-d
 KAZE descriptors of its keypoints; K-means over the *training* descriptors
 defines a vocabulary of visual words (its size optionally chosen by the mean
 silhouette over candidate sizes); each image then becomes the L1-normalised
@@ -215,7 +215,7 @@ def select_n_words(
     silhouette (:func:`sklearn.metrics.silhouette_score`). The candidate with
     the highest score wins; among candidates whose score is within ``tol`` of
     the best, the **largest** ``k`` wins -- "the largest number of clusters
-    that show a high silhouette value" (seed 001, section 3.2).
+    that show a high silhouette value" (Seo & Kim 2020, section 3.2).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Gaussian data selection (GDS): drop the segments that do not resemble their utterance.
 
-Seed 004, Algorithm 1. For an utterance ``i`` cut into segments
+Kim & Kwak 2024, Algorithm 1. For an utterance ``i`` cut into segments
 ``S_i1 .. S_iD`` (see :mod:`sklearn_ser.features.segments`):
 
 1. ``mu_ij = mean(S_ij)``, ``sigma_ij = std(S_ij)`` over all the segment's values;
@@ -50,7 +50,7 @@ DEFAULT_THRESHOLD = 0.4
 
 
 def gds_scores(segments, *, n_grid=256, grid_sigmas=4.0):
-    """GDS scores of one utterance's segments (seed 004, Algorithm 1).
+    """GDS scores of one utterance's segments (Kim & Kwak 2024, Algorithm 1).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Log-mel spectrogram images: the input representation of method A."""
+"""Log-mel spectrogram images, the input of VACNN + BOVW (Seo & Kim 2020)."""
 
 from numbers import Integral, Real
 
@@ -183,7 +183,7 @@ class LogMelImage(AudioFrontEnd):
     """Turn audio files or waveforms into log-mel spectrogram images.
 
     Each utterance becomes one grayscale image of shape ``(1, height, width)``
-    (224x224 by default, as in method A of the toolkit's methods page): the
+    (224x224 by default, as in Seo & Kim 2020): the
     log-mel spectrogram in dB, min-max scaled to ``[0, max_value]``, low
     frequencies at the bottom row, time along the columns. The transform is
     stateless and deterministic; ``fit`` only validates the parameters.

@@ -1,6 +1,6 @@
-"""Variable-length log spectrograms: the front end of method D (CNN + BiGRU).
+"""Variable-length log spectrograms, the front end of the CNN + BiGRU of Dai et al. 2019.
 
-Method D (seed 003, section D of the methods page) feeds the network whole
+Dai et al. 2019 feeds the network whole
 utterances: a log-mel (128 bands) or log-STFT spectrogram computed with a
 40 ms Hamming window, a 10 ms hop and a 1024-point DFT at 16 kHz, keeping
 only the middle 14 s of longer utterances. Utterances differ in duration, so
@@ -360,7 +360,7 @@ class LogMelSpectrogram(_VariableLengthSpectrogram):
     ``win_length``-sample Hamming-windowed frames every ``hop_length``
     samples (``n_fft``-point DFT), projected on ``n_mels`` mel bands and
     converted to dB relative to the utterance's loudest bin (see
-    :func:`log_spectrogram`). The defaults are method D's (seed 003): 16 kHz,
+    :func:`log_spectrogram`). The defaults are Dai et al. 2019's: 16 kHz,
     40 ms window, 10 ms hop, DFT 1024, 128 bands, middle 14 s of longer
     utterances. Stateless and deterministic; ``fit`` only validates.
 
@@ -490,7 +490,7 @@ class LogSTFTSpectrogram(_VariableLengthSpectrogram):
     As :class:`LogMelSpectrogram` without the mel projection: each utterance
     becomes a float32 array of shape ``(1 + n_fft // 2, n_frames_i)`` (513
     bins with the default DFT of 1024), in dB relative to its loudest bin.
-    This is the "STFT" input of method D (seed 003, settings 3 and 4).
+    This is the "STFT" input of Dai et al. 2019 (settings 3 and 4).
 
     Parameters
     ----------

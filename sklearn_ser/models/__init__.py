@@ -3,7 +3,7 @@
 Nothing here imports scikit-learn or skorch: the estimators in :mod:`sklearn_ser.estimators`
 wrap these modules.
 
-Method A (VACNN + BOVW, seeds 000 and 001):
+VACNN + BOVW (Seo & Kim 2020):
 
 - building blocks: :class:`ConvBlock`;
 - attention: :class:`ChannelAttention`, :class:`SpatialAttention`, :class:`VAModule`,
@@ -13,15 +13,15 @@ Method A (VACNN + BOVW, seeds 000 and 001):
 - transfer: :func:`freeze_until`;
 - training-time augmentation (not in the papers): :class:`SpecAugment`.
 
-Method B (Gaussian data selection + late fusion, seed 004): :class:`VGGish`,
+Gaussian data selection + late fusion (Kim & Kwak 2024): :class:`VGGish`,
 :class:`YAMNet` and their weight loaders (:func:`load_vggish_weights`,
 :func:`load_yamnet_weights`, :func:`fetch_weights`), fused by :class:`VGGishYAMNetFusion`.
 
-Method C (ViT with vertical patches and distillation): :class:`VerticalPatchViT`,
+ViT with vertical patches and distillation (Kim & Lee 2024): :class:`VerticalPatchViT`,
 :class:`TeacherViT`, :class:`StudentViT`, :class:`FeatureMapDistiller`,
 :class:`DistillationLoss`.
 
-Method D (CNN + BiGRU with center loss): :class:`CRNN`, :class:`CenterLoss`,
+CNN + BiGRU with center loss (Dai et al. 2019): :class:`CRNN`, :class:`CenterLoss`,
 :class:`SoftmaxCenterLoss`.
 """
 

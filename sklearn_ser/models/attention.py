@@ -1,4 +1,4 @@
-"""Attention modules of method A (VACNN + BOVW).
+"""Attention modules of Seo & Kim 2020 (VACNN + BOVW).
 
 Visual attention on convolutional feature maps ``V`` of shape ``(B, C, H, W)``:
 
@@ -10,7 +10,7 @@ Visual attention on convolutional feature maps ``V`` of shape ``(B, C, H, W)``:
 
 Attention over a sequence:
 
-- :class:`ContextAttention` -- Luong's multiplicative attention (eqs. 4-7 of seed 001).
+- :class:`ContextAttention` -- Luong's multiplicative attention (eqs. 4-7 of Seo & Kim 2020).
 
 ``⊗`` is the element-wise product with broadcasting, as in the paper.
 """
@@ -22,7 +22,7 @@ __all__ = ["CBAM", "ChannelAttention", "ContextAttention", "SpatialAttention", "
 
 
 class ChannelAttention(nn.Module):
-    """Channel attention map ``F_c`` (eq. 1 of seed 001).
+    """Channel attention map ``F_c`` (eq. 1 of Seo & Kim 2020).
 
     ``F_c = σ(W1(δ(W0(GAP(V)))) + W1(δ(W0(GMP(V)))))``: the global average and the global max
     of each channel go through *one shared* two-layer MLP ``C → C/r → C`` (``δ`` = ReLU), the two
@@ -86,7 +86,7 @@ class ChannelAttention(nn.Module):
 
 
 class SpatialAttention(nn.Module):
-    """Spatial attention map ``F_s`` (eq. 2 of seed 001).
+    """Spatial attention map ``F_s`` (eq. 2 of Seo & Kim 2020).
 
     ``F_s = σ(conv7x7([mean_c(V); max_c(V)]))``: the mean and the max over channels are stacked
     (in that order) into a 2-channel map, convolved to one channel (stride 1, padding
@@ -196,7 +196,7 @@ class CBAM(nn.Module):
     """Convolutional block attention module (Woo et al., 2018): channel, *then* spatial.
 
     ``V' = F_c(V) ⊗ V``, ``CBAM(V) = F_s(V') ⊗ V'``, with the standard biased 7x7 convolution in
-    the spatial attention. Used for the ablation "fine-tuned CBAM + BOVW" of seed 001. With
+    the spatial attention. Used for the ablation "fine-tuned CBAM + BOVW" of Seo & Kim 2020. With
     ``residual=True`` the input is added back, ``CBAM(V) + V``, mirroring :class:`VAModule`.
 
     Parameters
@@ -245,7 +245,7 @@ class CBAM(nn.Module):
 
 
 class ContextAttention(nn.Module):
-    """Luong's multiplicative ("general") context attention (eqs. 4-7 of seed 001).
+    """Luong's multiplicative ("general") context attention (eqs. 4-7 of Seo & Kim 2020).
 
     For hidden states ``h_s`` (``S`` positions) and a target state ``h_t``::
 

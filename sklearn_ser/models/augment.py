@@ -7,7 +7,7 @@ network is in training mode (``net.train()``), like dropout, and is the identity
 saved weights are unaffected, and it has no parameters, so a network with it has the same
 ``state_dict`` as one without.
 
-The papers of method A train without augmentation; it is offered because the networks
+Seo & Kim 2020 train without augmentation; it is offered because the networks
 over-fit EmoDB-sized corpora quickly (see ``docs/vacnn_reproduction.md``). Put it first in
 a network through its ``augment=`` argument, e.g.
 ``VACNNClassifier(module__augment=SpecAugment())``.

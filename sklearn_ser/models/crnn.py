@@ -1,4 +1,4 @@
-"""CNN + bidirectional GRU over variable-length spectrograms (method D, seed 003).
+"""CNN + bidirectional GRU over variable-length spectrograms (Dai et al. 2019).
 
 :class:`CRNN` takes a zero-padded batch of spectrograms with their true
 lengths (numbers of frames) and returns ``(logits, embedding)``::
@@ -250,13 +250,13 @@ class CRNN(nn.Module):
         Output channels of the convolution blocks.
     kernel_sizes : tuple, default=((7, 7), (3, 3), (3, 3))
         Kernel of each block, ``(frequency, time)`` or one int: a large first
-        kernel, small later ones (seed 003, section 2.1).
+        kernel, small later ones (Dai et al. 2019, section 2.1).
     strides : tuple, default=((2, 2), 1, 1)
         Convolution stride of each block, ``(frequency, time)`` or one int.
     pool_sizes : tuple, default=((2, 2), (2, 2), (2, 2))
         Max pooling of each block, ``(frequency, time)``; rounds down.
     hidden_size : int, default=128
-        GRU units per direction (seed 003: 128, giving a 256-wide output).
+        GRU units per direction (Dai et al. 2019: 128, giving a 256-wide output).
     embedding_dim : int, default=128
         Width of FC1, the learned feature the center loss acts on.
     dropout : float, default=0.0

@@ -1,4 +1,4 @@
-"""The VGGish + YAMNet late-fusion network of method B (seed 004, Figure 8).
+"""The VGGish + YAMNet late-fusion network of Kim & Kwak 2024 (Figure 8).
 
 ::
 

@@ -1,4 +1,4 @@
-"""Center loss and the joint softmax + center criterion of method D (seed 003).
+"""Center loss and the joint softmax + center criterion of Dai et al. 2019.
 
 The network's FC1 output ``x_i`` (the *embedding*) is pulled toward a
 center ``c_{y_i}`` kept for every class, while class-weighted softmax
@@ -19,7 +19,7 @@ moves toward that batch's class means at rate ``alpha``::
 
     c_j <- c_j + alpha * (mean_{i: y_i = j} x_i - c_j)    for classes j in the batch
 
-Centers of classes absent from the batch keep their value (seed 003,
+Centers of classes absent from the batch keep their value (Dai et al. 2019,
 equations 3 and 4). This differs from Wen et al.'s original rule
 ``c_j <- c_j - alpha * sum_i (c_j - x_i) / (1 + n_j)``, which damps the step
 for classes with few samples in the batch.

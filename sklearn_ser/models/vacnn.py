@@ -1,4 +1,4 @@
-"""VACNN and its fine-tuned fusion with a bag of visual words (method A, seeds 000 and 001).
+"""VACNN and its fine-tuned fusion with a bag of visual words (Seo & Kim 2020).
 
 Shapes at the paper's 224x224x1 input::
 
@@ -219,7 +219,7 @@ class VACNNEncoder(nn.Module):
 
 
 class VACNN(nn.Module):
-    """Visual attention CNN for pretraining (seed 001, Fig. 2).
+    """Visual attention CNN for pretraining (Seo & Kim 2020, Fig. 2).
 
     ``encoder`` (stem + three VA blocks) then ``head``: GroupNorm → ReLU → global average
     pool → FC ``hidden`` → ReLU → dropout → FC ``n_classes``.
@@ -345,7 +345,7 @@ class BOVWEmbedding(nn.Module):
 
 
 class VACNNBOVW(nn.Module):
-    """Fine-tuned VACNN fused with a BOVW histogram by context attention (seed 001, Fig. 3).
+    """Fine-tuned VACNN fused with a BOVW histogram by context attention (Seo & Kim 2020, Fig. 3).
 
     ::
 

@@ -15,7 +15,7 @@ columns are frequency)::
 Every convolution is 3 x 3, stride 1, "same" padding, with bias and ReLU;
 pools are 2 x 2 max pools with stride 2. ``include_top=False`` drops the three
 fully connected layers (about 67 M of the 72 M parameters) when only the
-feature maps are used, as in the late-fusion network of method B.
+feature maps are used, as in the late-fusion network of Kim & Kwak 2024.
 
 Without released weights the network is He-initialised (fan-in, ReLU gain;
 zero biases), so activations keep their scale through the depth; PyTorch's
@@ -27,6 +27,7 @@ plus 0.01) is what :class:`~sklearn_ser.features.segments.SegmentedLogMel`
 computes; no input normalisation is applied.
 """
 
+import torch  # noqa: F401 - the examples in the docstrings use it
 import torch.nn.functional as F
 from torch import nn
 

@@ -1,4 +1,4 @@
-"""Vertical-patch vision transformers, coordinate encoding, distillation (method C, seed 002).
+"""Vertical-patch vision transformers, coordinate encoding, distillation (Kim & Lee 2024).
 
 A log-mel image is cut into *vertical strips*: every token holds all frequency rows of
 ``patch_width`` consecutive frames, so self-attention relates whole spectra across time. Two

@@ -1,4 +1,5 @@
-"""Method A end to end on real EmoDB speech: the pipeline inside GridSearchCV, on CPU."""
+"""VACNN + BOVW (Seo & Kim 2020) end to end on real EmoDB speech: the pipeline inside
+GridSearchCV, on CPU."""
 
 import numpy as np
 import pytest

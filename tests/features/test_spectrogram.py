@@ -1,4 +1,5 @@
-"""Variable-length log-mel / log-STFT spectrograms (method D front end) and their container."""
+"""Variable-length log-mel / log-STFT spectrograms (the front end of Dai et al. 2019) and their
+container."""
 
 import pickle
 

@@ -1,4 +1,5 @@
-"""CenterLoss and SoftmaxCenterLoss: values, gradients, center updates (seed 003, eq. 2-7)."""
+"""CenterLoss and SoftmaxCenterLoss: values, gradients, center updates (Dai et al. 2019,
+eq. 2-7)."""
 
 import pickle
 

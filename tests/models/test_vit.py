@@ -1,4 +1,5 @@
-"""Method C networks: vertical patches, coordinates, teacher/student, distillation, FLOPs."""
+"""Vertical-patch ViT networks (Kim & Lee 2024): patches, coordinates, teacher/student,
+distillation, FLOPs."""
 
 import pytest
 import torch
