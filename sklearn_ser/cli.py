@@ -23,7 +23,7 @@ only. It prints the per-emotion table of the pooled out-of-fold predictions
 with WA and UA, and writes ``report.json``, ``confusion_matrix.png`` and
 ``predictions.csv`` to ``--out``.
 
-Models (``--model``):
+Models (``--model``), the recipes of :mod:`sklearn_ser.recipes`:
 
 ``vacnn-bovw``
     ``LogMelImage`` -> ``BOVWEncoder(output="dict")`` ->
@@ -68,28 +68,30 @@ from pathlib import Path
 
 import numpy as np
 
+from .recipes import list_recipes, recipe_info
+
 __all__ = ["main", "build_parser", "MODELS"]
 
 PROG = "sklearn-ser"
 
-#: The models the command line builds (``--model``).
-MODELS = ("vacnn-bovw", "vacnn", "logmel-logreg", "late-fusion", "vit-distilled", "crnn")
+#: The models the command line builds (``--model``): the recipes of :mod:`sklearn_ser.recipes`.
+MODELS = tuple(list_recipes())
 
-#: Default image side per model.
-_DEFAULT_IMAGE_SIZE = {"vacnn-bovw": 224, "vacnn": 224, "logmel-logreg": 64,
-                       "vit-distilled": 128}
 
-_DESCRIPTION = """\
+def _models_text():
+    lines = []
+    for name in MODELS:
+        recipe = recipe_info(name)
+        text = recipe.summary + (f" ({recipe.citation})" if recipe.citation else "")
+        lines.append(f"  {name:<14} {text}")
+    return "\n".join(lines)
+
+
+_DESCRIPTION = f"""\
 Speech emotion recognition from spectrogram images (sklearn-ser).
 
 models (--model):
-  vacnn-bovw     log-mel image -> BOVW histogram -> VACNN+BOVW (Seo & Kim 2020; --pretrained FILE)
-  vacnn          log-mel image -> VACNN
-  logmel-logreg  64x64 log-mel image -> flatten -> StandardScaler -> LogisticRegression
-  late-fusion    96x64 log-mel segments -> Gaussian data selection -> VGGish+YAMNet
-                 (Kim & Kwak 2024)
-  vit-distilled  128x128 log-mel image -> teacher ViT distilled into a student ViT (Kim & Lee 2024)
-  crnn           variable-length log-mel spectrogram -> CNN + BiGRU, center loss (Dai et al. 2019)
+{_models_text()}
 
 Corpora are read from --data-home or $SKLEARN_SER_DATA (one folder per corpus)."""
 
@@ -423,13 +425,14 @@ def _check_model_args(args):
         raise CommandLineError(
             f"--refit-full applies to --model vacnn, vacnn-bovw, crnn and late-fusion only, "
             f"not {args.model}")
-    if args.model not in _DEFAULT_IMAGE_SIZE:
+    default_size = recipe_info(args.model).image_size
+    if default_size is None:
         if args.image_size is not None:
             raise CommandLineError(
                 f"--image-size applies to the image models, not {args.model} (its front end "
                 "keeps the spectrogram's own size)")
     elif args.image_size is None:
-        args.image_size = _DEFAULT_IMAGE_SIZE[args.model]
+        args.image_size = default_size
 
 
 def _warn_pretraining_leak(pretrained, corpus):
@@ -451,67 +454,27 @@ def _warn_pretraining_leak(pretrained, corpus):
             UserWarning, stacklevel=2)
 
 
-def _frontend(args):
-    from .features import LogMelImage, LogMelSpectrogram, SegmentedLogMel
+def _pipeline(args):
+    """The unfitted recipe of ``--model`` with the settings given on the command line."""
+    from .recipes import get_recipe
 
-    common = dict(n_jobs=args.n_jobs, memory=args.cache, verbose=args.verbose)
-    if args.model == "late-fusion":
-        return SegmentedLogMel(**common)
-    if args.model == "crnn":
-        return LogMelSpectrogram(**common)
-    return LogMelImage(size=(args.image_size, args.image_size), **common)
+    given = {"image_size": args.image_size, "n_words": getattr(args, "n_words", None),
+             "pretrained": args.pretrained, "lr_step": args.lr_step, "augment": args.augment,
+             "refit_full": getattr(args, "refit_full", False), "epochs": args.epochs,
+             "patience": args.patience, "lr": args.lr, "batch_size": args.batch_size,
+             "device": args.device, "random_state": args.seed, "n_jobs": args.n_jobs,
+             "memory": args.cache, "verbose": args.verbose}
+    accepted = recipe_info(args.model).params
+    return get_recipe(args.model, **{k: v for k, v in given.items() if k in accepted})
+
+
+def _frontend(args):
+    return _pipeline(args)[0]
 
 
 def _model_steps(args):
-    """The steps after the log-mel front end, unfitted."""
-    net_params = dict(max_epochs=args.epochs, patience=args.patience, device=args.device,
-                      random_state=args.seed, verbose=args.verbose)
-    if getattr(args, "refit_full", False):
-        net_params["refit_full"] = True
-    vacnn = args.model in ("vacnn", "vacnn-bovw")
-    for name, vacnn_default in (("lr", 1e-3), ("batch_size", 8)):
-        value = getattr(args, name)
-        if value is not None or vacnn:
-            net_params[name] = vacnn_default if value is None else value
-    if vacnn:
-        from .models import SpecAugment
-
-        if args.lr_step is not None:  # otherwise the estimator's default, the paper's 10
-            net_params["lr_step_size"] = args.lr_step
-        net_params["module__augment"] = SpecAugment() if args.augment else None
-    if args.model == "late-fusion":
-        from .estimators import LateFusionClassifier
-        from .features import GaussianDataSelector
-
-        return [GaussianDataSelector(), LateFusionClassifier(**net_params)]
-    if args.model == "crnn":
-        from .estimators import CRNNClassifier
-
-        return [CRNNClassifier(**net_params)]
-    if args.model == "vit-distilled":
-        from .estimators import DistilledViTClassifier
-
-        epochs = net_params.pop("max_epochs")
-        return [DistilledViTClassifier(teacher_epochs=epochs, matching_epochs=epochs,
-                                       student_epochs=epochs, **net_params)]
-    if args.model == "logmel-logreg":
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import FunctionTransformer, StandardScaler
-
-        from .features import flatten_images
-
-        return [FunctionTransformer(flatten_images), StandardScaler(),
-                LogisticRegression(C=0.01, max_iter=2000)]
-    if args.model == "vacnn":
-        from .estimators import VACNNClassifier
-
-        return [VACNNClassifier(**net_params)]
-    from .estimators import VACNNBOVWClassifier
-    from .features import BOVWEncoder
-
-    return [BOVWEncoder(n_words=args.n_words, output="dict", memory=args.cache,
-                        n_jobs=args.n_jobs, random_state=args.seed, verbose=args.verbose),
-            VACNNBOVWClassifier(pretrained=args.pretrained, **net_params)]
+    """The steps after the front end, unfitted."""
+    return [step for _, step in _pipeline(args).steps[1:]]
 
 
 def _net_of(estimator):
@@ -534,28 +497,13 @@ def _set_step_params(estimator, **params):
 
 
 def _save_confusion_png(report, path, title):
-    """Row-normalised confusion matrix with the counts written in the cells."""
-    from matplotlib.figure import Figure
+    """The confusion matrix normalised per true emotion (each row's recall)."""
+    from .explain.plotting import plot_confusion_matrix
 
-    cm = np.asarray(report.confusion_matrix, dtype=float)
-    labels = [str(label) for label in report.labels]
-    rows = cm.sum(axis=1, keepdims=True)
-    share = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
-    size = 1.2 + 0.75 * len(labels)
-    fig = Figure(figsize=(size + 1.5, size), constrained_layout=True)
-    ax = fig.add_subplot()
-    image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
-    fig.colorbar(image, ax=ax, label="share of the true emotion")
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted emotion")
-    ax.set_ylabel("true emotion")
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center",
-                    color="white" if share[i, j] > 0.5 else "black", fontsize=9)
+    ax = plot_confusion_matrix(report, normalize="true")
     ax.set_title(title)
-    fig.savefig(path, dpi=120)
+    ax.figure.savefig(path, dpi=120)
+    _close(ax.figure)
 
 
 # --------------------------------------------------------------------------------------------
@@ -575,8 +523,8 @@ def _protocol(args, speakers):
 
 
 def _evaluate(args, argv):
-    from sklearn.base import clone
-    from sklearn.pipeline import make_pipeline
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import cross_validate
 
     from .metrics import emotion_report, unweighted_accuracy, weighted_accuracy
 
@@ -598,33 +546,37 @@ def _evaluate(args, argv):
           f"{n_splits}-fold cross-validation (seed {args.seed})", flush=True)
 
     start = time.perf_counter()
-    images = _frontend(args).fit_transform(files)
+    pipeline = _pipeline(args)
+    # The front end is stateless: its features are computed once for all folds; everything
+    # learned is fitted inside each fold on that fold's training part only.
+    images = pipeline[0].fit_transform(files)
     feature_seconds = time.perf_counter() - start
-    model = make_pipeline(*_model_steps(args))
+    scores = cross_validate(
+        pipeline[1:], images, y, groups=groups, cv=cv,
+        scoring={"weighted_accuracy": make_scorer(weighted_accuracy),
+                 "unweighted_accuracy": make_scorer(unweighted_accuracy)},
+        return_estimator=True, return_indices=True, error_score="raise")
 
     y_pred = np.empty(len(y), dtype=object)
     fold_of = np.full(len(y), -1)
     folds = []
-    for fold, (train, test) in enumerate(cv.split(files, y, groups=groups)):
-        t0 = time.perf_counter()
-        fitted = clone(model).fit(images[train], y[train])
-        fit_seconds = time.perf_counter() - t0
-        pred = np.asarray(fitted.predict(images[test]))
-        y_pred[test] = pred
+    for fold, (fitted, train, test) in enumerate(zip(
+            scores["estimator"], scores["indices"]["train"], scores["indices"]["test"])):
+        y_pred[test] = np.asarray(fitted.predict(images[test]))
         fold_of[test] = fold
         net = _net_of(fitted)
         record = {
             "fold": fold, "n_train": int(len(train)), "n_test": int(len(test)),
-            "weighted_accuracy": float(weighted_accuracy(y[test], pred)),
-            "unweighted_accuracy": float(unweighted_accuracy(y[test], pred)),
-            "fit_seconds": round(fit_seconds, 3),
+            "weighted_accuracy": float(scores["test_weighted_accuracy"][fold]),
+            "unweighted_accuracy": float(scores["test_unweighted_accuracy"][fold]),
+            "fit_seconds": round(float(scores["fit_time"][fold]), 3),
         }
         if net is not None:
             record["epochs"] = len(net.history_)
         folds.append(record)
         print(f"fold {fold + 1}/{n_splits}: WA {record['weighted_accuracy']:.3f}  "
               f"UA {record['unweighted_accuracy']:.3f}  ({len(train)} train / {len(test)} test, "
-              f"{fit_seconds:.1f} s)", flush=True)
+              f"{record['fit_seconds']:.1f} s)", flush=True)
     if (fold_of < 0).any():
         raise RuntimeError(f"{int((fold_of < 0).sum())} files were in no test fold.")
     y_pred = y_pred.astype(str)
@@ -673,9 +625,21 @@ def _evaluate(args, argv):
 # pretrain
 # --------------------------------------------------------------------------------------------
 def _pretrain(args, argv):
-    from .pretraining import _pretrain_from_args
+    from .estimators import VACNNClassifier
+    from .models import SpecAugment
+    from .pretraining import pretrain_vacnn
 
-    net = _pretrain_from_args(args, _command_line(argv))
+    estimator = VACNNClassifier(
+        module__attention=None if args.attention == "none" else args.attention,
+        module__augment=SpecAugment() if args.augment else None,
+        max_epochs=args.epochs, patience=args.patience, lr=args.lr, lr_step_size=args.lr_step,
+        device=args.device, random_state=args.seed, verbose=args.verbose)
+    net = pretrain_vacnn(
+        args.corpus, args.out, data_home=args.data_home,
+        speakers=None if args.speakers is None else args.speakers.split(","),
+        image_params={"size": (args.image_size, args.image_size)}, memory=args.cache,
+        n_jobs=args.n_jobs, estimator=estimator, command=_command_line(argv),
+        verbose=args.verbose)
     history = net.history_
     best = max(history[:, "valid_acc"]) if net.train_split is not None and len(history) else None
     best_text = "n/a" if best is None else f"{best:.4f}"
@@ -688,8 +652,6 @@ def _pretrain(args, argv):
 # fit / predict
 # --------------------------------------------------------------------------------------------
 def _fit(args, argv):
-    from sklearn.pipeline import make_pipeline
-
     from .persistence import save
 
     _check_model_args(args)
@@ -699,7 +661,7 @@ def _fit(args, argv):
     bunch = _load_data(args)
     files = np.asarray(bunch.filenames)
     y = np.asarray(bunch.target)
-    model = make_pipeline(_frontend(args), *_model_steps(args))
+    model = _pipeline(args)
     print(f"fitting {args.model} on {len(files)} files of {args.corpus} "
           f"({len(np.unique(y))} emotions)", flush=True)
     start = time.perf_counter()

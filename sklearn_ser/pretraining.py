@@ -12,14 +12,14 @@ half for any list of corpora and writes two files:
 
 ``VACNNBOVWClassifier(pretrained=OUT)`` then fine-tunes from it.
 
-Command line::
+Command line (``python -m sklearn_ser.pretraining OPTIONS`` is the same as
+``sklearn-ser pretrain OPTIONS``)::
 
-    python -m sklearn_ser.pretraining --corpus ravdess --out vacnn_ravdess.pt
-    python -m sklearn_ser.pretraining --corpus tess+ravdess --out vacnn.pt --epochs 30
-    python -m sklearn_ser.pretraining --corpus emodb --speakers 03,08,09,10,11 --out emodb5.pt
+    sklearn-ser pretrain --corpus ravdess --out vacnn_ravdess.pt
+    sklearn-ser pretrain --corpus tess+ravdess --out vacnn.pt --epochs 30
+    sklearn-ser pretrain --corpus emodb --speakers 03,08,09,10,11 --out emodb5.pt
 """
 
-import argparse
 import json
 import shlex
 import sys
@@ -32,7 +32,6 @@ import torch
 from .datasets import load_corpus
 from .estimators import VACNNClassifier
 from .features import LogMelImage
-from .models import SpecAugment
 from .utils._files import library_versions
 
 __all__ = ["main", "pretrain_vacnn", "subset_bunch"]
@@ -144,64 +143,32 @@ def pretrain_vacnn(corpora="tess+ravdess", out="vacnn_pretrained.pt", *, data_ho
     return net
 
 
-def _parse_args(argv):
-    parser = argparse.ArgumentParser(
-        prog="python -m sklearn_ser.pretraining",
-        description="Pretrain a VACNN on emotional-speech corpora (seven harmonised classes) "
-                    "and save its weights for VACNNBOVWClassifier(pretrained=...).")
-    parser.add_argument("--corpus", default="tess+ravdess",
-                        help="corpus name(s) joined by '+' (default: tess+ravdess)")
-    parser.add_argument("--out", required=True, help="output parameter file (.pt)")
-    parser.add_argument("--data-home", default=None,
-                        help="corpus root (default: $SKLEARN_SER_DATA)")
-    parser.add_argument("--speakers", default=None,
-                        help="comma-separated speaker ids to keep, e.g. 03,08,09,10,11")
-    parser.add_argument("--attention", default="va", choices=["va", "cbam", "none"])
-    parser.add_argument("--augment", action="store_true",
-                        help="train with SpecAugment (time stretch, time/frequency masks; not "
-                             "in the paper)")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--patience", type=int, default=10)
-    parser.add_argument("--lr", type=float, default=1e-3,
-                        help="Adam learning rate (default: the paper's 1e-3)")
-    parser.add_argument("--lr-step", type=int, default=10,
-                        help="epochs between tenfold learning-rate decays (default: 10)")
-    parser.add_argument("--image-size", type=int, default=224)
-    parser.add_argument("--cache", default=None, help="feature cache folder")
-    parser.add_argument("--n-jobs", type=int, default=None)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=1)
-    return parser.parse_args(argv)
-
-
-def _pretrain_from_args(args, command):
-    """Run :func:`pretrain_vacnn` with parsed command-line options.
-
-    Shared by ``python -m sklearn_ser.pretraining`` and ``sklearn-ser pretrain``,
-    whose parsers give the same option names.
-    """
-    estimator = VACNNClassifier(
-        module__attention=None if args.attention == "none" else args.attention,
-        module__augment=SpecAugment() if args.augment else None,
-        max_epochs=args.epochs, patience=args.patience, lr=args.lr, lr_step_size=args.lr_step,
-        device=args.device, random_state=args.seed, verbose=args.verbose)
-    return pretrain_vacnn(
-        args.corpus, args.out, data_home=args.data_home,
-        speakers=None if args.speakers is None else args.speakers.split(","),
-        image_params={"size": (args.image_size, args.image_size)}, memory=args.cache,
-        n_jobs=args.n_jobs, estimator=estimator, command=command, verbose=args.verbose)
-
-
 def main(argv=None):
-    """Entry point of ``python -m sklearn_ser.pretraining``."""
-    args = _parse_args(sys.argv[1:] if argv is None else argv)
-    net = _pretrain_from_args(args, "python -m sklearn_ser.pretraining " + " ".join(
-        map(shlex.quote, sys.argv[1:] if argv is None else argv)))
-    best = max(net.history[:, "valid_acc"]) if net.train_split is not None else float("nan")
-    print(f"saved {args.out} (+ .json): classes {net.classes_.tolist()}, "
-          f"best validation accuracy {best:.4f}")
-    return 0
+    """``python -m sklearn_ser.pretraining``: the same as ``sklearn-ser pretrain``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The options of ``sklearn-ser pretrain`` (see its ``--help``).
+
+    Returns
+    -------
+    status : int
+    """
+    from .cli import main as cli_main
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # This entry point always took a level (``--verbose 2``); the CLI counts ``-v``.
+    forwarded = []
+    while argv:
+        arg = argv.pop(0)
+        if arg == "--verbose" and argv and argv[0].isdigit():
+            forwarded += ["-v"] * int(argv.pop(0))
+        elif arg.startswith("--verbose=") and arg.split("=", 1)[1].isdigit():
+            forwarded += ["-v"] * int(arg.split("=", 1)[1])
+        else:
+            forwarded.append(arg)
+    return cli_main(["pretrain", *forwarded])
 
 
 if __name__ == "__main__":
