@@ -47,6 +47,13 @@ class VGGishYAMNetFusion(nn.Module):
         Freeze VGGish and YAMNet: their parameters get ``requires_grad=False``
         and they stay in eval mode (YAMNet's batch-norm statistics do not
         move) even when the module is put in training mode.
+    freeze_batch_norm : bool, default=False
+        Keep the backbones' batch norms in eval mode (running statistics used
+        and not updated) while the rest trains. Needed to fine-tune YAMNet
+        from the TFLite release, whose batch norms are folded into the
+        convolutions: they are identities carrying an offset, and in
+        training mode they would re-normalise every channel by batch
+        statistics. Their offsets still train.
 
     Attributes
     ----------
@@ -70,11 +77,12 @@ class VGGishYAMNetFusion(nn.Module):
     gradcam_layer = "vggish.block4"
 
     def __init__(self, n_classes, fusion_channels=128, fusion_size=(6, 4),
-                 freeze_backbones=False):
+                 freeze_backbones=False, freeze_batch_norm=False):
         super().__init__()
         self.n_classes = n_classes
         self.fusion_size = tuple(fusion_size)
         self.freeze_backbones = freeze_backbones
+        self.freeze_batch_norm = freeze_batch_norm
         self.vggish = VGGish(include_top=False)
         self.yamnet = YAMNet(include_top=False)
         self.project = nn.ModuleDict({
@@ -88,7 +96,7 @@ class VGGishYAMNetFusion(nn.Module):
         if freeze_backbones:
             for param in self.backbone_parameters():
                 param.requires_grad_(False)
-            self.train(self.training)
+        self.train(self.training)
 
     def backbone_parameters(self):
         """Parameters of VGGish and YAMNet."""
@@ -100,6 +108,10 @@ class VGGishYAMNetFusion(nn.Module):
         if self.freeze_backbones:
             self.vggish.eval()
             self.yamnet.eval()
+        elif self.freeze_batch_norm:
+            for module in (*self.vggish.modules(), *self.yamnet.modules()):
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
         return self
 
     def forward(self, x):
