@@ -377,3 +377,23 @@ def test_fusion_freeze_batch_norm_keeps_statistics_but_trains_offsets():
     before = bn.running_mean.clone()
     net(torch.randn(4, 1, 96, 64)).sum().backward()
     assert torch.equal(bn.running_mean, before) and bn.bias.grad is not None
+
+
+def test_fusion_yamnet_only_head_and_partial_freezing():
+    head = VGGishYAMNetFusion(n_classes=3, backbones=("yamnet",), yamnet_layer=10,
+                              freeze_backbones=True)
+    assert not hasattr(head, "vggish") and head.classifier.in_features == 512
+    assert head.gradcam_layer == "yamnet.layers.9"
+    x = torch.randn(2, 1, 96, 64)
+    head.train()(x).sum().backward()
+    assert all(p.grad is None for p in head.yamnet.parameters())
+    assert head.classifier.weight.grad is not None
+    # pretrained YAMNet fixed, VGGish trained inside the fusion
+    mixed = VGGishYAMNetFusion(n_classes=3, fusion_channels=4, freeze_backbones=("yamnet",))
+    mixed.train()(x).sum().backward()
+    assert mixed.yamnet.layers[0].bn.bias.grad is None and not mixed.yamnet.training
+    assert mixed.vggish.block1.convs[0].weight.grad is not None and mixed.vggish.training
+    with pytest.raises(ValueError, match="backbones"):
+        VGGishYAMNetFusion(n_classes=3, backbones=("vggish",))
+    with pytest.raises(ValueError, match="not among"):
+        VGGishYAMNetFusion(n_classes=3, backbones=("yamnet",), freeze_backbones=("vggish",))

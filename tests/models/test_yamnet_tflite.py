@@ -217,3 +217,26 @@ def test_pretrained_fusion_trains_under_bf16_autocast(freeze):
     assert (bias.grad is not None) != freeze
     # identity batch norms stay identities in training mode
     assert not net.yamnet.layers[0].bn.training
+
+
+@needs_weights
+def test_late_fusion_estimator_loads_the_pretrained_yamnet_by_name():
+    from sklearn_ser.estimators import LateFusionClassifier
+    from sklearn_ser.features.segments import pack_segments
+
+    rng = np.random.default_rng(0)
+    X = pack_segments([rng.normal(-3, 1, size=(k, 1, 96, 64)).astype("float32")
+                       for k in (1, 2, 1, 2)])
+    y = np.array(["anger", "sadness"] * 2)
+    clf = LateFusionClassifier(yamnet_weights="yamnet-tflite", weights_home=WEIGHTS_HOME,
+                               freeze_backbones=False, module__backbones=("yamnet",),
+                               max_epochs=1, train_split=None, random_state=0, device="cpu")
+    clf.fit(X, y)
+    assert clf.module_.freeze_batch_norm  # "auto": the TFLite batch norms are folded
+    expected = load_yamnet_weights(TFLITE, include_top=False)
+    # fine-tuned: weights moved, identity batch-norm statistics did not
+    bn = clf.module_.yamnet.layers[0].bn
+    torch.testing.assert_close(bn.running_var, expected["layers.0.bn.running_var"])
+    assert not torch.equal(clf.module_.yamnet.layers[0].conv.weight.detach(),
+                           expected["layers.0.conv.weight"])
+    assert clf.predict_proba(X).shape == (4, 2)
