@@ -63,11 +63,11 @@ class LateFusionClassifier(SERNetClassifier):
         batch norms are folded into its convolutions (no statistics to
         re-estimate).
     lr : float, default=0.01
-        Adam learning rate (seed 004, Table 4).
+        Adam learning rate (Kim & Kwak 2024, Table 4).
     max_epochs : int, default=20
-        Seed 004, Table 4.
+        Kim & Kwak 2024, Table 4.
     batch_size : int, default=128
-        Segments per batch (seed 004, Table 4).
+        Segments per batch (Kim & Kwak 2024, Table 4).
     **kwargs
         Every parameter of :class:`~sklearn_ser.estimators.SERNetClassifier`
         (``train_split``, ``valid_fraction``, ``lr_step_size``, ``lr_gamma``,

@@ -1,8 +1,7 @@
-"""Log-mel spectrograms cut into fixed-size segments: the front end of method B.
+"""Log-mel spectrograms cut into fixed-size segments: the front end of Kim & Kwak 2024.
 
-Method B (seed 004, section B of the methods page) computes one log-mel
-spectrogram per utterance and cuts it along time into overlapping segments of
-the networks' input size (96 frames x 64 mel bands for VGGish and YAMNet). The
+Kim & Kwak 2024 compute one log-mel spectrogram per utterance and cut it
+along time into overlapping segments of the networks' input size (96 frames x 64 mel bands for VGGish and YAMNet). The
 networks are trained on segments; an utterance is classified by the mean of
 its segments' class probabilities.
 
@@ -367,7 +366,7 @@ def mean_by_utterance(values, owner, n_utterances=None):
 class SegmentedLogMel(TransformerMixin, BaseEstimator):
     """Log-mel spectrograms cut into overlapping fixed-size segments, per utterance.
 
-    The front end of method B (seed 004): a magnitude STFT with a periodic
+    The front end of Kim & Kwak 2024: a magnitude STFT with a periodic
     Hann window of ``n_fft`` samples and hop ``hop_length`` (window 1200,
     overlap 720, FFT 1200 in the paper), 64 mel bands, ``log(mel + 0.01)``,
     then segments of ``segment_frames`` frames (96, the VGGish/YAMNet input
