@@ -354,6 +354,7 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "command": " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
+        "date": time.strftime("%Y-%m-%d"),
         "settings": {k: v for k, v in vars(args).items()},
         "environment": {"python": platform.python_version(), "torch": torch.__version__,
                         "sklearn": sklearn.__version__, "torch_threads": torch.get_num_threads(),
