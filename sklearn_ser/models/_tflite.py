@@ -189,8 +189,11 @@ def read_tflite(source):
         model = read_tflite("yamnet.tflite")
         [t.name for t in model.tensors][:2]
     """
-    data = source if isinstance(source, (bytes, bytearray, memoryview)) else open(source, "rb").read()
-    data = bytes(data)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        with open(source, "rb") as fh:
+            data = fh.read()
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise ValueError(
             "Not a TensorFlow Lite model: the file identifier 'TFL3' is missing. Pass the "

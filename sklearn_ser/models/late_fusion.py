@@ -20,8 +20,10 @@
 - The two are joined by depth concatenation and a fully connected layer gives
   the class logits (softmax is applied by the loss / ``predict_proba``).
 
-Only YAMNet has released weights available here (the TFLite model, see
-``docs/yamnet.md``); the honest configurations are therefore
+Of the two backbones only YAMNet has released weights that this package can
+load (the TFLite model: ``load_yamnet_weights("yamnet-tflite")``, see
+``docs/yamnet.md``). Without VGGish weights, the configurations that use
+pretrained features without pretending are
 
 - ``backbones=("vggish", "yamnet")``, ``freeze_backbones=("yamnet",)``: the
   pretrained YAMNet fixed, VGGish trained from scratch inside the fusion;
