@@ -1,8 +1,7 @@
-"""Log-mel spectrograms cut into fixed-size segments: the front end of method B.
+"""Log-mel spectrograms cut into fixed-size segments: the front end of Kim & Kwak 2024.
 
-Method B (seed 004, section B of the methods page) computes one log-mel
-spectrogram per utterance and cuts it along time into overlapping segments of
-the networks' input size (96 frames x 64 mel bands for VGGish and YAMNet). The
+Kim & Kwak 2024 compute one log-mel spectrogram per utterance and cut it
+along time into overlapping segments of the networks' input size (96 frames x 64 mel bands for VGGish and YAMNet). The
 networks are trained on segments; an utterance is classified by the mean of
 its segments' class probabilities.
 
@@ -36,6 +35,7 @@ from numbers import Integral, Real
 
 import librosa
 import numpy as np
+import scipy.signal
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
@@ -50,19 +50,51 @@ __all__ = [
     "mean_by_utterance",
     "pack_segments",
     "segment_spectrogram",
+    "tf_mel_filters",
 ]
 
 #: Bump when the segment computation changes, so cached segments are recomputed.
 _SEGMENT_VERSION = 1
 
 
+def tf_mel_filters(*, sr, n_fft, n_mels, fmin, fmax):
+    """TensorFlow's ``linear_to_mel_weight_matrix``, as ``(n_mels, n_fft // 2 + 1)``.
+
+    Triangles that are linear on the HTK mel scale (librosa's ``htk=True``
+    triangles are linear in Hz between mel-spaced edges), and no weight on
+    the DC bin. YAMNet and VGGish were trained on these filters.
+
+    Examples
+    --------
+    >>> W = tf_mel_filters(sr=16000, n_fft=512, n_mels=64, fmin=125.0, fmax=7500.0)
+    >>> W.shape, float(W[:, 0].max()), round(float(W.max()), 3)
+    ((64, 257), 0.0, 0.996)
+    """
+    def hz_to_mel(f):
+        return 1127.0 * np.log1p(np.asarray(f, dtype=np.float64) / 700.0)
+
+    bins_mel = hz_to_mel(np.linspace(0.0, sr / 2, n_fft // 2 + 1)[1:])[:, np.newaxis]
+    edges = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    weights = np.maximum(0.0, np.minimum((bins_mel - lower) / (center - lower),
+                                         (upper - bins_mel) / (upper - center)))
+    return np.pad(weights, [(1, 0), (0, 0)]).T
+
+
 def log_mel_spectrogram(y, *, sr=16000, n_fft=1200, win_length=None, hop_length=480,
-                        window="hann", n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01):
+                        window="hann", n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01,
+                        convention="librosa"):
     """Log-mel spectrogram of a waveform, time along the rows.
 
     Magnitude STFT (one-sided, frames taken from the start of the signal with
     no centring), a bank of ``n_mels`` triangular filters on the HTK mel scale
     (unnormalised), then ``log(mel + log_offset)``.
+
+    With ``convention="tensorflow"`` the frames and filters are those of
+    ``tf.signal`` (the released YAMNet/VGGish front ends): a window shorter
+    than ``n_fft`` sits at the *start* of its frame, which is zero-padded to
+    ``n_fft`` (librosa centres it, 56 samples later for 400 in 512), and the
+    filters come from :func:`tf_mel_filters`.
 
     Parameters
     ----------
@@ -86,11 +118,14 @@ def log_mel_spectrogram(y, *, sr=16000, n_fft=1200, win_length=None, hop_length=
         Frequency range of the mel filter bank in Hz.
     log_offset : float, default=0.01
         Added before the logarithm (VGGish's value; YAMNet uses 0.001).
+    convention : {"librosa", "tensorflow"}, default="librosa"
+        Framing and filter bank, see above.
 
     Returns
     -------
     log_mel : ndarray of shape (n_frames, n_mels), float32
-        ``n_frames = 1 + (n_samples - n_fft) // hop_length``.
+        ``n_frames = 1 + (n_samples - n_fft) // hop_length`` (``win_length``
+        instead of ``n_fft`` with ``convention="tensorflow"``).
 
     Examples
     --------
@@ -100,6 +135,21 @@ def log_mel_spectrogram(y, *, sr=16000, n_fft=1200, win_length=None, hop_length=
     ((31, 64), dtype('float32'))
     """
     win = n_fft if win_length is None else win_length
+    if convention == "tensorflow":
+        if y.shape[-1] < win:
+            raise ValueError(
+                f"The waveform has {y.shape[-1]} samples, fewer than win_length={win}; pad it "
+                "first (sklearn_ser.audio.pad_to_length)."
+            )
+        y = np.asarray(y, dtype=np.float32)
+        frames = np.lib.stride_tricks.sliding_window_view(y, win)[::hop_length]
+        taper = scipy.signal.get_window(window, win, fftbins=True).astype(np.float32)
+        magnitude = np.abs(np.fft.rfft(frames * taper, n=n_fft, axis=-1))
+        basis = tf_mel_filters(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
+                               fmax=sr / 2 if fmax is None else fmax)
+        return np.log(magnitude @ basis.T + log_offset).astype(np.float32, copy=False)
+    if convention != "librosa":
+        raise ValueError(f"convention must be 'librosa' or 'tensorflow', got {convention!r}.")
     if y.shape[-1] < n_fft:
         raise ValueError(
             f"The waveform has {y.shape[-1]} samples, fewer than n_fft={n_fft}; pad it first "
@@ -155,13 +205,14 @@ def segment_spectrogram(spectrogram, *, segment_frames=96, segment_hop=24):
 
 
 def _segments_for_item(item, index, *, sr, n_fft, win_length, hop_length, segment_frames,
-                       segment_hop, **spec_params):
+                       segment_hop, convention="librosa", **spec_params):
     win = n_fft if win_length is None else win_length
     y = read_item(item, index, sr=sr, min_samples=None)
     # Zero-pad (symmetrically) to exactly one segment when the utterance is shorter.
-    y = pad_to_length(y, max(n_fft, win) + (segment_frames - 1) * hop_length)
+    frame = win if convention == "tensorflow" else max(n_fft, win)
+    y = pad_to_length(y, frame + (segment_frames - 1) * hop_length)
     spec = log_mel_spectrogram(y, sr=sr, n_fft=n_fft, win_length=win_length,
-                               hop_length=hop_length, **spec_params)
+                               hop_length=hop_length, convention=convention, **spec_params)
     return segment_spectrogram(spec, segment_frames=segment_frames, segment_hop=segment_hop)
 
 
@@ -315,7 +366,7 @@ def mean_by_utterance(values, owner, n_utterances=None):
 class SegmentedLogMel(TransformerMixin, BaseEstimator):
     """Log-mel spectrograms cut into overlapping fixed-size segments, per utterance.
 
-    The front end of method B (seed 004): a magnitude STFT with a periodic
+    The front end of Kim & Kwak 2024: a magnitude STFT with a periodic
     Hann window of ``n_fft`` samples and hop ``hop_length`` (window 1200,
     overlap 720, FFT 1200 in the paper), 64 mel bands, ``log(mel + 0.01)``,
     then segments of ``segment_frames`` frames (96, the VGGish/YAMNet input
@@ -352,6 +403,11 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
         ``sr / 2``.
     log_offset : float, default=0.01
         Offset added before the logarithm.
+    convention : {"librosa", "tensorflow"}, default="librosa"
+        Framing and mel filters (see :func:`log_mel_spectrogram`).
+        ``"tensorflow"`` with ``n_fft=512, win_length=400, hop_length=160,
+        log_offset=0.001, segment_hop=48`` is the front end of the released
+        YAMNet (:meth:`yamnet`).
     segment_frames : int, default=96
         Frames per segment.
     segment_hop : int, default=24
@@ -407,6 +463,7 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
         "fmin": [Interval(Real, 0, None, closed="left")],
         "fmax": [Interval(Real, 0, None, closed="neither"), None],
         "log_offset": [Interval(Real, 0, None, closed="neither")],
+        "convention": [StrOptions({"librosa", "tensorflow"})],
         "segment_frames": [Interval(Integral, 1, None, closed="left")],
         "segment_hop": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
@@ -415,8 +472,8 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, sr=16000, n_fft=1200, win_length=None, hop_length=480, window="hann",
-                 n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01, segment_frames=96,
-                 segment_hop=24, n_jobs=None, memory=None, verbose=0):
+                 n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01, convention="librosa",
+                 segment_frames=96, segment_hop=24, n_jobs=None, memory=None, verbose=0):
         self.sr = sr
         self.n_fft = n_fft
         self.win_length = win_length
@@ -426,11 +483,32 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
         self.fmin = fmin
         self.fmax = fmax
         self.log_offset = log_offset
+        self.convention = convention
         self.segment_frames = segment_frames
         self.segment_hop = segment_hop
         self.n_jobs = n_jobs
         self.memory = memory
         self.verbose = verbose
+
+    @classmethod
+    def yamnet(cls, **params):
+        """The front end of the released YAMNet: 16 kHz, 25 ms Hann window, 10 ms hop,
+        FFT 512, 64 mel bands 125-7500 Hz (TensorFlow's filters), ``log(mel + 0.001)``,
+        96-frame patches every 48 frames (0.96 s every 0.48 s).
+
+        Other parameters (``segment_hop``, ``n_jobs``, ``memory``...) may be overridden.
+
+        Examples
+        --------
+        >>> fe = SegmentedLogMel.yamnet()
+        >>> fe.n_fft, fe.win_length, fe.hop_length, fe.log_offset, fe.convention
+        (512, 400, 160, 0.001, 'tensorflow')
+        """
+        settings = dict(sr=16000, n_fft=512, win_length=400, hop_length=160, window="hann",
+                        n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.001,
+                        convention="tensorflow", segment_frames=96, segment_hop=48)
+        settings.update(params)
+        return cls(**settings)
 
     def _check_consistency(self):
         nyquist = self.sr / 2
@@ -477,6 +555,7 @@ class SegmentedLogMel(TransformerMixin, BaseEstimator):
             "fmin": float(self.fmin),
             "fmax": None if self.fmax is None else float(self.fmax),
             "log_offset": float(self.log_offset),
+            "convention": str(self.convention),
             "segment_frames": int(self.segment_frames),
             "segment_hop": int(self.segment_hop),
         }
