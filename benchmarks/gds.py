@@ -23,6 +23,25 @@ The paper (Korean corpora, MATLAB, fine-tuned released backbones): 165,240 →
 
 Results go to ``--out`` (JSON, rewritten after every fold); a table is printed.
 
+Pretrained YAMNet, frozen (``--frozen-yamnet-head``)
+---------------------------------------------------
+Only YAMNet has released weights here (the TFLite model, ``docs/yamnet.md``).
+With it frozen, the network is a fixed feature extractor followed by a
+linear layer, so the run precomputes every segment's YAMNet features once
+(the global average of block ``--yamnet-layer``, from YAMNet's own front end
+``SegmentedLogMel.yamnet(segment_hop=...)``) and trains only the head per
+fold: ``StandardScaler`` + multinomial ``LogisticRegression(C=--head-c)`` on
+the training segments, each with its utterance's label; an utterance's
+probabilities are the mean of its segments' (as ``LateFusionClassifier``).
+GDS (scored on the log-mel segments, fitted on nothing) removes training
+segments before the head is fitted, for each of ``--thresholds``. Fit time
+is the head's (the features are shared by every condition)::
+
+    OMP_NUM_THREADS=1 python benchmarks/gds.py --frozen-yamnet-head --corpora emodb \
+        --yamnet-weights yamnet-tflite --weights-home ../shared/weights/yamnet \
+        --yamnet-layer 10 --segment-hop 24 --thresholds 0.3,0.4,0.5 \
+        --out docs/results/late_fusion.json
+
 Examples
 --------
 Full setting (paper's 20 epochs, fine-tuned backbones; pass the released
@@ -92,6 +111,20 @@ def _parse_args(argv):
     p.add_argument("--limit", type=int, default=None,
                    help="use a stratified subsample of this many utterances (smoke runs)")
     p.add_argument("--out", default="results/gds.json")
+    p.add_argument("--backbones", default="vggish,yamnet",
+                   help="'vggish,yamnet' (the paper's fusion) or 'yamnet' (YAMNet-only head)")
+    p.add_argument("--front-end", choices=("method-b", "yamnet"), default="method-b",
+                   help="segments: method B's (window 1200, hop 480) or YAMNet's own")
+    p.add_argument("--conditions", default="none,gds", help="none and/or gds")
+    p.add_argument("--frozen-yamnet-head", action="store_true",
+                   help="pretrained YAMNet frozen: precomputed segment features + linear head")
+    p.add_argument("--weights-home", default=None)
+    p.add_argument("--yamnet-layers", default="14",
+                   help="comma-separated YAMNet blocks to tap (frozen head)")
+    p.add_argument("--thresholds", default=None,
+                   help="comma-separated GDS thresholds (frozen head; default --threshold)")
+    p.add_argument("--head-c", type=float, default=0.1,
+                   help="inverse L2 strength of the frozen head's logistic regression")
     return p.parse_args(argv)
 
 
@@ -99,7 +132,10 @@ def _classifier(args):
     return LateFusionClassifier(
         max_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         freeze_backbones=not args.fine_tune, vggish_weights=args.vggish_weights,
-        yamnet_weights=args.yamnet_weights, device=args.device, random_state=args.seed)
+        yamnet_weights=args.yamnet_weights, weights_home=args.weights_home,
+        module__backbones=tuple(args.backbones.split(",")),
+        module__yamnet_layer=int(args.yamnet_layers.split(",")[0]),
+        device=args.device, random_state=args.seed)
 
 
 def _scores(y_true, y_pred):
@@ -115,8 +151,13 @@ def run_corpus(name, args, record, save):
                                    random_state=args.seed)
         files, y = files[np.sort(keep)], y[np.sort(keep)]
     t0 = time.perf_counter()
-    X = SegmentedLogMel(segment_hop=args.segment_hop, memory=args.cache,
-                        n_jobs=args.n_jobs).fit_transform(files)
+    if args.front_end == "yamnet":
+        front_end = SegmentedLogMel.yamnet(segment_hop=args.segment_hop, memory=args.cache,
+                                           n_jobs=args.n_jobs)
+    else:
+        front_end = SegmentedLogMel(segment_hop=args.segment_hop, memory=args.cache,
+                                    n_jobs=args.n_jobs)
+    X = front_end.fit_transform(files)
     n_segments = np.array([len(u) for u in X])
     record["corpora"][name] = corpus = {
         "n_utterances": int(len(X)), "n_segments": int(n_segments.sum()),
@@ -125,7 +166,7 @@ def run_corpus(name, args, record, save):
     cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
     for fold, (train, test) in enumerate(cv.split(np.zeros(len(y)), y)):
         entry = {"fold": fold}
-        for condition in CONDITIONS:
+        for condition in args.conditions.split(","):
             steps = [_classifier(args)]
             if condition == "gds":
                 steps.insert(0, GaussianDataSelector(threshold=args.threshold))
@@ -148,8 +189,114 @@ def run_corpus(name, args, record, save):
                   flush=True)
         corpus["folds"].append(entry)
         save()
-    _summarise(corpus)
+    if set(args.conditions.split(",")) == set(CONDITIONS):
+        _summarise(corpus)
     save()
+
+
+def _yamnet_segment_features(X, args, layers):
+    """Per utterance, ``{layer: (n_segments, channels)}``: frozen YAMNet block outputs, averaged."""
+    from sklearn_ser.models import YAMNet, load_state_into, load_yamnet_weights
+
+    state = load_yamnet_weights(args.yamnet_weights, include_top=False,
+                                weights_home=args.weights_home)
+    net = load_state_into(YAMNet(include_top=False), state).eval()
+    out = []
+    with torch.inference_mode():
+        for segments in X:
+            x = torch.from_numpy(np.ascontiguousarray(segments))
+            feats = {}
+            for k, block in enumerate(net.layers[:max(layers)], start=1):
+                x = block(x)
+                if k in layers:
+                    feats[k] = x.mean(dim=(2, 3)).numpy()
+            out.append(feats)
+    return out
+
+
+def _head(args):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(C=args.head_c, max_iter=3000))
+
+
+def run_corpus_frozen_head(name, args, record, save):
+    from sklearn_ser.features.segments import mean_by_utterance
+
+    if args.yamnet_weights is None:
+        raise SystemExit("--frozen-yamnet-head needs --yamnet-weights (e.g. yamnet-tflite).")
+    bunch = load_corpus(name, data_home=args.data_home)
+    files, y = np.asarray(bunch.filenames), np.asarray(bunch.target)
+    t0 = time.perf_counter()
+    X = SegmentedLogMel.yamnet(segment_hop=args.segment_hop, memory=args.cache,
+                               n_jobs=args.n_jobs).fit_transform(files)
+    layers = [int(v) for v in args.yamnet_layers.split(",")]
+    features = _yamnet_segment_features(X, args, layers)
+    scores = GaussianDataSelector().score_segments(X)
+    n_segments = np.array([len(u) for u in X])
+    thresholds = ([float(v) for v in args.thresholds.split(",")] if args.thresholds
+                  else [args.threshold])
+    conditions = ["none"] + [f"gds@{t:g}" for t in thresholds]
+    record["corpora"][name] = corpus = {
+        "n_utterances": int(len(X)), "n_segments": int(n_segments.sum()),
+        "segments_per_utterance": np.bincount(n_segments).tolist(),
+        "feature_seconds": time.perf_counter() - t0, "layers": {}}
+    cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
+    splits = list(cv.split(np.zeros(len(y)), y))
+    for layer in layers:
+        folds = corpus["layers"][str(layer)] = []
+        for fold, (train, test) in enumerate(splits):
+            entry = {"fold": fold}
+            test_feats = np.concatenate([features[i][layer] for i in test])
+            test_owner = np.repeat(np.arange(len(test)), n_segments[test])
+            for condition in conditions:
+                keep = [np.ones(n_segments[i], bool) if condition == "none"
+                        else scores[i] > float(condition.split("@")[1]) for i in train]
+                X_train = np.concatenate([features[i][layer][k] for i, k in zip(train, keep)])
+                y_train = np.repeat(y[train], [int(k.sum()) for k in keep])
+                head = _head(args)
+                start = time.perf_counter()
+                head.fit(X_train, y_train)
+                fit_seconds = time.perf_counter() - start
+                proba = mean_by_utterance(head.predict_proba(test_feats), test_owner, len(test))
+                pred = head.classes_[proba.argmax(1)]
+                entry[condition] = {"fit_seconds": fit_seconds,
+                                    "train_segments_in": int(n_segments[train].sum()),
+                                    "train_segments_used": int(len(y_train)),
+                                    **_scores(y[test], pred)}
+                r = entry[condition]
+                print(f"[{name}] layer {layer} fold {fold} {condition:8s}: "
+                      f"{r['train_segments_used']:5d} segments, {fit_seconds:6.2f} s, "
+                      f"WA {r['wa']:.1f} UA {r['ua']:.1f}", flush=True)
+            folds.append(entry)
+            save()
+    corpus["summary"] = {
+        str(layer): {c: {
+            "segments_used": int(sum(f[c]["train_segments_used"] for f in folds)),
+            "segments_in": int(sum(f[c]["train_segments_in"] for f in folds)),
+            "fit_seconds": float(sum(f[c]["fit_seconds"] for f in folds)),
+            "wa_mean": float(np.mean([f[c]["wa"] for f in folds])),
+            "wa_std": float(np.std([f[c]["wa"] for f in folds])),
+            "ua_mean": float(np.mean([f[c]["ua"] for f in folds])),
+            "ua_std": float(np.std([f[c]["ua"] for f in folds]))}
+            for c in conditions}
+        for layer, folds in ((int(k), v) for k, v in corpus["layers"].items())}
+    save()
+
+
+def print_frozen_table(record):
+    print()
+    print("| corpus | YAMNet block | condition | training segments | kept | head fit (s) | WA % "
+          "| UA % |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, corpus in record["corpora"].items():
+        for layer, summary in corpus.get("summary", {}).items():
+            for condition, c in summary.items():
+                kept = 100 * c["segments_used"] / c["segments_in"]
+                print(f"| {name} | {layer} | {condition} | {c['segments_used']} | {kept:.1f} % | "
+                      f"{c['fit_seconds']:.1f} | {c['wa_mean']:.2f} ± {c['wa_std']:.2f} | "
+                      f"{c['ua_mean']:.2f} ± {c['ua_std']:.2f} |")
 
 
 def _summarise(corpus):
@@ -207,6 +354,7 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "command": " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
+        "date": time.strftime("%Y-%m-%d"),
         "settings": {k: v for k, v in vars(args).items()},
         "environment": {"python": platform.python_version(), "torch": torch.__version__,
                         "sklearn": sklearn.__version__, "torch_threads": torch.get_num_threads(),
@@ -222,8 +370,14 @@ def main(argv=None):
         os.replace(tmp, out)
 
     for name in args.corpora.split(","):
-        run_corpus(name.strip(), args, record, save)
-    print_table(record)
+        if args.frozen_yamnet_head:
+            run_corpus_frozen_head(name.strip(), args, record, save)
+        else:
+            run_corpus(name.strip(), args, record, save)
+    if args.frozen_yamnet_head:
+        print_frozen_table(record)
+    else:
+        print_table(record)
     print(f"\nwritten to {out}")
 
 

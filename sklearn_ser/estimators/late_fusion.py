@@ -1,5 +1,7 @@
 """skorch estimator for VGGish + YAMNet late fusion trained on segments (Kim & Kwak 2024)."""
 
+import os
+
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
@@ -40,13 +42,26 @@ class LateFusionClassifier(SERNetClassifier):
         see :func:`~sklearn_ser.models.weights.load_vggish_weights`. ``None``
         leaves VGGish randomly initialised.
     yamnet_weights : None, str, os.PathLike or dict, default=None
-        YAMNet weights (``yamnet.h5`` or a state dict); see
+        YAMNet weights: ``"yamnet-tflite"`` (the released TFLite model, found
+        in ``weights_home``, digest-checked), a ``.tflite`` / ``yamnet.h5``
+        file or a state dict; see
         :func:`~sklearn_ser.models.weights.load_yamnet_weights`.
-    freeze_backbones : bool, default=True
+    weights_home : None, str or os.PathLike, default=None
+        Folder of a registry name's weight file (default
+        ``$SKLEARN_SER_WEIGHTS``).
+    freeze_backbones : bool or tuple of str, default=True
         ``True``: VGGish and YAMNet are fixed feature extractors (eval mode,
         no gradients); only the 1x1 projections and the classifier learn,
         which is about 3 times cheaper. ``False``: the whole network is
-        fine-tuned, as in the paper.
+        fine-tuned, as in the paper. ``("yamnet",)``: the pretrained YAMNet
+        fixed and VGGish trained (from scratch, when it has no weights).
+        Choose the branches with ``module__backbones`` (``("yamnet",)`` for
+        a YAMNet-only head) and the YAMNet block with ``module__yamnet_layer``.
+    freeze_batch_norm : bool or "auto", default="auto"
+        Keep the backbones' batch norms in eval mode while fine-tuning;
+        ``"auto"``: when ``yamnet_weights`` is the TFLite release, whose
+        batch norms are folded into its convolutions (no statistics to
+        re-estimate).
     lr : float, default=0.01
         Adam learning rate (Kim & Kwak 2024, Table 4).
     max_epochs : int, default=20
@@ -100,26 +115,44 @@ class LateFusionClassifier(SERNetClassifier):
     _weight_source_params = ("vggish_weights", "yamnet_weights")
 
     def __init__(self, module=VGGishYAMNetFusion, *, vggish_weights=None, yamnet_weights=None,
-                 freeze_backbones=True, lr=0.01, max_epochs=20, batch_size=128, **kwargs):
+                 weights_home=None, freeze_backbones=True, freeze_batch_norm="auto", lr=0.01,
+                 max_epochs=20, batch_size=128, **kwargs):
         super().__init__(module, lr=lr, max_epochs=max_epochs, batch_size=batch_size, **kwargs)
         self.vggish_weights = vggish_weights
         self.yamnet_weights = yamnet_weights
+        self.weights_home = weights_home
         self.freeze_backbones = freeze_backbones
+        self.freeze_batch_norm = freeze_batch_norm
 
     # -- module ------------------------------------------------------------------------------
+    def _yamnet_is_folded(self):
+        weights = self.yamnet_weights
+        if isinstance(weights, (str, os.PathLike)):
+            return os.fspath(weights) == "yamnet-tflite" or os.fspath(weights).endswith(".tflite")
+        return False
+
     def _infer_module_params(self, X, y):
         params = super()._infer_module_params(X, y)
-        params["freeze_backbones"] = bool(self.freeze_backbones)
+        freeze = self.freeze_backbones
+        params["freeze_backbones"] = (bool(freeze) if isinstance(freeze, (bool, np.bool_))
+                                      else tuple([freeze] if isinstance(freeze, str) else freeze))
+        folded = self.freeze_batch_norm
+        params["freeze_batch_norm"] = (self._yamnet_is_folded() if isinstance(folded, str)
+                                       and folded == "auto" else bool(folded))
         return params
 
     def initialize_module(self):
         super().initialize_module()
         module = self.module_
         if self.vggish_weights is not None:
+            if not hasattr(module, "vggish"):
+                raise ValueError("vggish_weights were given but the module has no VGGish branch "
+                                 "(module__backbones=('yamnet',)).")
             state = load_vggish_weights(self.vggish_weights, include_top=False)
             load_state_into(module.vggish, state, name="VGGish (vggish_weights)")
         if self.yamnet_weights is not None:
-            state = load_yamnet_weights(self.yamnet_weights, include_top=False)
+            state = load_yamnet_weights(self.yamnet_weights, include_top=False,
+                                        weights_home=self.weights_home)
             load_state_into(module.yamnet, state, name="YAMNet (yamnet_weights)")
         return self
 

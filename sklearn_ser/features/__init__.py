@@ -11,6 +11,7 @@ from .segments import (
     mean_by_utterance,
     pack_segments,
     segment_spectrogram,
+    tf_mel_filters,
 )
 from .spectrogram import (
     LogMelSpectrogram,
@@ -21,6 +22,7 @@ from .spectrogram import (
     pack_spectrograms,
     spectrogram_lengths,
 )
+from .yamnet import YAMNetEmbedding, pool_embeddings
 
 __all__ = [
     "BOVWEncoder",
@@ -41,8 +43,11 @@ __all__ = [
     "mean_by_utterance",
     "pack_segments",
     "pack_spectrograms",
+    "pool_embeddings",
     "segment_spectrogram",
     "SegmentedLogMel",
+    "tf_mel_filters",
     "select_n_words",
     "spectrogram_lengths",
+    "YAMNetEmbedding",
 ]

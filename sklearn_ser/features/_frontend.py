@@ -15,8 +15,10 @@ A subclass declares its computation parameters in ``__init__`` and
 
 and may override ``_check_params`` (checks across parameters),
 ``_output_shape`` (a fixed output shape: the batch is then one preallocated
-array instead of a 1-D object array) and ``_compute_kwargs`` (extra read-only
-arguments of ``_compute``, such as prebuilt filter banks).
+array instead of a 1-D object array), ``_compute_kwargs`` (extra read-only
+arguments of ``_compute``, such as prebuilt filter banks), and, for a front
+end whose cached per-item arrays are reduced afterwards (pooled embeddings),
+``_item_params``, ``_cache_params`` and ``_assemble``.
 
 The cache key
 -------------
@@ -221,7 +223,11 @@ class AudioFrontEnd(TransformerMixin, BaseEstimator):
             out=batch,
         )
         self.failed_items_ = failures
-        if failures:
+        return self._assemble(outputs, batch, params)
+
+    def _assemble(self, outputs, batch, params):
+        """The batch from the per-item outputs (``None`` where an item failed)."""
+        if self.failed_items_:
             filler = np.full(self._fill_shape(params), self.fill_value, dtype=np.float32)
             outputs = [filler if out is None else out for out in outputs]
         if batch is None:

@@ -104,9 +104,22 @@ def analysis_window(window, win_length, n_fft=None):
     return _cached(key, build)
 
 
+def _tensorflow_mel(sr, n_fft, n_mels, fmin, fmax):
+    """TensorFlow's ``linear_to_mel_weight_matrix``, as ``(n_mels, n_fft // 2 + 1)`` float64."""
+    def hz_to_mel(f):
+        return 1127.0 * np.log1p(np.asarray(f, dtype=np.float64) / 700.0)
+
+    bins_mel = hz_to_mel(np.linspace(0.0, sr / 2, n_fft // 2 + 1)[1:])[:, np.newaxis]
+    edges = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    weights = np.maximum(0.0, np.minimum((bins_mel - lower) / (center - lower),
+                                         (upper - bins_mel) / (upper - center)))
+    return np.pad(weights, [(1, 0), (0, 0)]).T
+
+
 def mel_filters(sr, n_fft, n_mels, fmin=0.0, fmax=None, *, htk=False, norm="slaney",
-                dtype=np.float32, sparse=False):
-    """``librosa.filters.mel``'s filter bank, built once per process and setting.
+                formula="librosa", dtype=np.float32, sparse=False):
+    """The mel filter bank of one setting, built once per process.
 
     ``librosa.feature.melspectrogram`` rebuilds the bank on every call (about a
     third of the time of one EmoDB image); here every front end reads it from
@@ -122,6 +135,13 @@ def mel_filters(sr, n_fft, n_mels, fmin=0.0, fmax=None, *, htk=False, norm="slan
         HTK mel scale instead of Slaney's.
     norm : {"slaney", None}, default="slaney"
         Area normalisation of the triangles; ``None`` leaves them at height 1.
+    formula : {"librosa", "tensorflow"}, default="librosa"
+        ``"librosa"``: ``librosa.filters.mel`` (with ``htk`` and ``norm``).
+        ``"tensorflow"``: TensorFlow's ``linear_to_mel_weight_matrix``, the
+        filters the released YAMNet and VGGish were trained on: triangles
+        linear on the HTK mel scale (librosa's ``htk=True`` triangles are
+        linear in Hz between mel-spaced edges), height 1, no weight on the DC
+        bin; ``htk`` and ``norm`` are ignored and ``fmax=None`` means ``sr / 2``.
     dtype : numpy dtype, default=float32
     sparse : bool, default=False
         Return a ``scipy.sparse.csr_array``. Each triangle covers a few FFT
@@ -141,14 +161,20 @@ def mel_filters(sr, n_fft, n_mels, fmin=0.0, fmax=None, *, htk=False, norm="slan
     ((40, 257), dtype('float32'), True)
     """
     fmax = None if fmax is None else float(fmax)
-    key = ("mel", int(sr), int(n_fft), int(n_mels), float(fmin), fmax, bool(htk), norm,
+    if formula not in ("librosa", "tensorflow"):
+        raise ValueError(f"formula must be 'librosa' or 'tensorflow', got {formula!r}.")
+    key = ("mel", formula, int(sr), int(n_fft), int(n_mels), float(fmin), fmax, bool(htk), norm,
            np.dtype(dtype).str, bool(sparse))
 
     def build():
-        import librosa
+        if formula == "tensorflow":
+            basis = _tensorflow_mel(int(sr), int(n_fft), int(n_mels), float(fmin),
+                                    sr / 2 if fmax is None else fmax)
+        else:
+            import librosa
 
-        basis = librosa.filters.mel(sr=int(sr), n_fft=int(n_fft), n_mels=int(n_mels),
-                                    fmin=float(fmin), fmax=fmax, htk=bool(htk), norm=norm)
+            basis = librosa.filters.mel(sr=int(sr), n_fft=int(n_fft), n_mels=int(n_mels),
+                                        fmin=float(fmin), fmax=fmax, htk=bool(htk), norm=norm)
         basis = basis.astype(dtype, copy=False)
         return _freeze(scipy.sparse.csr_array(basis) if sparse else basis)
 

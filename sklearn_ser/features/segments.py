@@ -1,8 +1,8 @@
 """Log-mel spectrograms cut into fixed-size segments, the front end of Kim & Kwak 2024.
 
-Kim & Kwak 2024 computes one log-mel
-spectrogram per utterance and cuts it along time into overlapping segments of
-the networks' input size (96 frames x 64 mel bands for VGGish and YAMNet). The
+Kim & Kwak 2024 compute one log-mel spectrogram per utterance and cut it along
+time into overlapping segments of the networks' input size (96 frames x 64 mel
+bands for VGGish and YAMNet). The
 networks are trained on segments; an utterance is classified by the mean of
 its segments' class probabilities.
 
@@ -49,16 +49,42 @@ __all__ = [
     "mean_by_utterance",
     "pack_segments",
     "segment_spectrogram",
+    "tf_mel_filters",
 ]
 
 
+def tf_mel_filters(*, sr, n_fft, n_mels, fmin, fmax):
+    """TensorFlow's ``linear_to_mel_weight_matrix``, as ``(n_mels, n_fft // 2 + 1)``.
+
+    Triangles that are linear on the HTK mel scale (librosa's ``htk=True``
+    triangles are linear in Hz between mel-spaced edges), and no weight on
+    the DC bin. YAMNet and VGGish were trained on these filters. A copy of
+    :func:`~._spectral.mel_filters`' bank with ``formula="tensorflow"``.
+
+    Examples
+    --------
+    >>> W = tf_mel_filters(sr=16000, n_fft=512, n_mels=64, fmin=125.0, fmax=7500.0)
+    >>> W.shape, float(W[:, 0].max()), round(float(W.max()), 3)
+    ((64, 257), 0.0, 0.996)
+    """
+    return mel_filters(sr, n_fft, n_mels, fmin, fmax, formula="tensorflow",
+                       dtype=np.float64).copy()
+
+
 def log_mel_spectrogram(y, *, sr=16000, n_fft=1200, win_length=None, hop_length=480,
-                        window="hann", n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01):
+                        window="hann", n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01,
+                        convention="librosa"):
     """Log-mel spectrogram of a waveform, time along the rows.
 
     Magnitude STFT (one-sided, frames taken from the start of the signal with
     no centring), a bank of ``n_mels`` triangular filters on the HTK mel scale
     (unnormalised), then ``log(mel + log_offset)``.
+
+    With ``convention="tensorflow"`` the frames and filters are those of
+    ``tf.signal`` (the released YAMNet/VGGish front ends): a window shorter
+    than ``n_fft`` sits at the *start* of its frame, which is zero-padded to
+    ``n_fft`` (librosa centres it, 56 samples later for 400 in 512), and the
+    filters come from :func:`tf_mel_filters`.
 
     Parameters
     ----------
@@ -82,11 +108,14 @@ def log_mel_spectrogram(y, *, sr=16000, n_fft=1200, win_length=None, hop_length=
         Frequency range of the mel filter bank in Hz.
     log_offset : float, default=0.01
         Added before the logarithm (VGGish's value; YAMNet uses 0.001).
+    convention : {"librosa", "tensorflow"}, default="librosa"
+        Framing and filter bank, see above.
 
     Returns
     -------
     log_mel : ndarray of shape (n_frames, n_mels), float32
-        ``n_frames = 1 + (n_samples - n_fft) // hop_length``.
+        ``n_frames = 1 + (n_samples - n_fft) // hop_length`` (``win_length``
+        instead of ``n_fft`` with ``convention="tensorflow"``).
 
     Examples
     --------
@@ -96,6 +125,19 @@ def log_mel_spectrogram(y, *, sr=16000, n_fft=1200, win_length=None, hop_length=
     ((31, 64), dtype('float32'))
     """
     win = n_fft if win_length is None else win_length
+    if convention == "tensorflow":
+        if y.shape[-1] < win:
+            raise ValueError(
+                f"The waveform has {y.shape[-1]} samples, fewer than win_length={win}; pad it "
+                "first (sklearn_ser.audio.pad_to_length)."
+            )
+        power = stft_power(np.asarray(y, dtype=np.float32), n_fft=n_fft,
+                           hop_length=hop_length, window=analysis_window(window, win))
+        basis = mel_filters(sr, n_fft, n_mels, fmin, sr / 2 if fmax is None else fmax,
+                            formula="tensorflow", dtype=np.float64)
+        return np.log(np.sqrt(power) @ basis.T + log_offset).astype(np.float32, copy=False)
+    if convention != "librosa":
+        raise ValueError(f"convention must be 'librosa' or 'tensorflow', got {convention!r}.")
     if y.shape[-1] < n_fft:
         raise ValueError(
             f"The waveform has {y.shape[-1]} samples, fewer than n_fft={n_fft}; pad it first "
@@ -333,6 +375,11 @@ class SegmentedLogMel(AudioFrontEnd):
         ``sr / 2``.
     log_offset : float, default=0.01
         Offset added before the logarithm.
+    convention : {"librosa", "tensorflow"}, default="librosa"
+        Framing and mel filters (see :func:`log_mel_spectrogram`).
+        ``"tensorflow"`` with ``n_fft=512, win_length=400, hop_length=160,
+        log_offset=0.001, segment_hop=48`` is the front end of the released
+        YAMNet (:meth:`yamnet`).
     segment_frames : int, default=96
         Frames per segment.
     segment_hop : int, default=24
@@ -397,6 +444,7 @@ class SegmentedLogMel(AudioFrontEnd):
         "fmin": [Interval(Real, 0, None, closed="left")],
         "fmax": [Interval(Real, 0, None, closed="neither"), None],
         "log_offset": [Interval(Real, 0, None, closed="neither")],
+        "convention": [StrOptions({"librosa", "tensorflow"})],
         "segment_frames": [Interval(Integral, 1, None, closed="left")],
         "segment_hop": [Interval(Integral, 1, None, closed="left")],
     }
@@ -406,9 +454,9 @@ class SegmentedLogMel(AudioFrontEnd):
     _desc = "log-mel segments"
 
     def __init__(self, sr=16000, n_fft=1200, win_length=None, hop_length=480, window="hann",
-                 n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01, segment_frames=96,
-                 segment_hop=24, n_jobs=None, memory=None, verbose=0, on_error="raise",
-                 fill_value=0.0):
+                 n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.01, convention="librosa",
+                 segment_frames=96, segment_hop=24, n_jobs=None, memory=None, verbose=0,
+                 on_error="raise", fill_value=0.0):
         self.sr = sr
         self.n_fft = n_fft
         self.win_length = win_length
@@ -418,6 +466,7 @@ class SegmentedLogMel(AudioFrontEnd):
         self.fmin = fmin
         self.fmax = fmax
         self.log_offset = log_offset
+        self.convention = convention
         self.segment_frames = segment_frames
         self.segment_hop = segment_hop
         self.n_jobs = n_jobs
@@ -425,6 +474,26 @@ class SegmentedLogMel(AudioFrontEnd):
         self.verbose = verbose
         self.on_error = on_error
         self.fill_value = fill_value
+
+    @classmethod
+    def yamnet(cls, **params):
+        """The front end of the released YAMNet: 16 kHz, 25 ms Hann window, 10 ms hop,
+        FFT 512, 64 mel bands 125-7500 Hz (TensorFlow's filters), ``log(mel + 0.001)``,
+        96-frame patches every 48 frames (0.96 s every 0.48 s).
+
+        Other parameters (``segment_hop``, ``n_jobs``, ``memory``...) may be overridden.
+
+        Examples
+        --------
+        >>> fe = SegmentedLogMel.yamnet()
+        >>> fe.n_fft, fe.win_length, fe.hop_length, fe.log_offset, fe.convention
+        (512, 400, 160, 0.001, 'tensorflow')
+        """
+        settings = dict(sr=16000, n_fft=512, win_length=400, hop_length=160, window="hann",
+                        n_mels=64, fmin=125.0, fmax=7500.0, log_offset=0.001,
+                        convention="tensorflow", segment_frames=96, segment_hop=48)
+        settings.update(params)
+        return cls(**settings)
 
     def _check_params(self):
         nyquist = self.sr / 2
@@ -447,12 +516,14 @@ class SegmentedLogMel(AudioFrontEnd):
 
     @staticmethod
     def _compute(item, index, *, sr, n_fft, win_length, hop_length, segment_frames,
-                 segment_hop, **spec_params):
+                 segment_hop, convention="librosa", **spec_params):
         win = n_fft if win_length is None else win_length
         y = read_item(item, index, sr=sr, min_samples=None)
         # Zero-pad (symmetrically) to exactly one segment when the utterance is shorter.
-        y = pad_to_length(y, max(n_fft, win) + (segment_frames - 1) * hop_length)
+        frame = win if convention == "tensorflow" else max(n_fft, win)
+        y = pad_to_length(y, frame + (segment_frames - 1) * hop_length)
         spec = log_mel_spectrogram(y, sr=sr, n_fft=n_fft, win_length=win_length,
-                                   hop_length=hop_length, **spec_params)
+                                   hop_length=hop_length, convention=convention,
+                                   **spec_params)
         return segment_spectrogram(spec, segment_frames=segment_frames,
                                    segment_hop=segment_hop)

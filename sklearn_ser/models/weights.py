@@ -49,16 +49,19 @@ import torch
 
 from ..exceptions import ChecksumError
 from ..utils._files import check_digest_format, download_to_temporary, sha256_file
-from .yamnet import YAMNET_LAYERS
+from ._tflite import read_tflite
+from .yamnet import YAMNET_BN_EPSILON, YAMNET_LAYERS
 
 __all__ = [
     "PRETRAINED_WEIGHTS",
     "PretrainedWeights",
     "VGGISH_PORT_KEYS",
+    "YAMNET_TFLITE_SHA256",
     "check_sha256",
     "convert_vggish_port",
     "convert_vggish_tf",
     "convert_yamnet_keras",
+    "convert_yamnet_tflite",
     "fetch_weights",
     "get_weights_home",
     "load_state_into",
@@ -98,13 +101,27 @@ class PretrainedWeights:
     meta: dict = field(default_factory=dict)
 
 
-#: The released files. Their digests have not been pinned by this project (the
-#: machines it was developed on had no access to them): pass ``sha256=``.
+#: SHA-256 of the released YAMNet TFLite model (``yamnet.tflite``, 4 078 224 bytes) that this
+#: project converted and checked against the LiteRT interpreter.
+YAMNET_TFLITE_SHA256 = "469be6a3421cbc52cf97e9f2f966cba984198e8e7af9854d68b3e3ebb1e04194"
+
+#: The released files. Only ``yamnet-tflite`` has a pinned digest; the others were not
+#: available to this project: pass ``sha256=`` for them.
 PRETRAINED_WEIGHTS = {
     "yamnet": PretrainedWeights(
         "yamnet", "https://storage.googleapis.com/audioset/yamnet.h5", "yamnet.h5", None,
         "yamnet", {"format": "Keras HDF5", "input": "96x64 log-mel, log(mel + 0.001)",
                    "classes": 521, "source": "tensorflow/models research/audioset/yamnet"}),
+    "yamnet-tflite": PretrainedWeights(
+        "yamnet-tflite",
+        "https://tfhub.dev/google/lite-model/yamnet/classification/tflite/1?lite-format=tflite",
+        "yamnet.tflite", YAMNET_TFLITE_SHA256, "yamnet",
+        {"format": "TensorFlow Lite, int8 weights (dynamic-range quantised), batch norm folded "
+                   "into the convolutions (read without TensorFlow)",
+         "input": "0.975 s of 16 kHz audio -> one 96x64 log-mel patch, log(mel + 0.001)",
+         "classes": 521,
+         "outputs": "521 sigmoid scores and the 96x64 log-mel patch",
+         "digest": "of the copy this project verified against the LiteRT interpreter"}),
     "vggish": PretrainedWeights(
         "vggish", "https://storage.googleapis.com/audioset/vggish_model.ckpt",
         "vggish_model.ckpt", None, "vggish",
@@ -391,6 +408,93 @@ def convert_yamnet_keras(arrays, *, include_top=True):
     return state
 
 
+def convert_yamnet_tflite(model, *, include_top=True):
+    """Convert the YAMNet TFLite model to a :class:`~sklearn_ser.models.yamnet.YAMNet` state dict.
+
+    The TFLite release folds every batch norm into its convolution
+    (``W' = W / sqrt(var + eps)``, ``b' = beta - mean / sqrt(var + eps)``;
+    YAMNet's batch norm has no scale) and stores most kernels as int8 with
+    their scales. Kernels are dequantised (``(q - zero_point) * scale``, per
+    channel when so stored) and the batch norms become identities carrying the
+    folded offset: ``running_mean = 0``, ``running_var = 1 - eps``,
+    ``bias = b'``. In eval mode each block then computes exactly
+    ``relu(W' * x + b')``, the TFLite graph in float arithmetic.
+
+    Batch-norm *statistics* cannot be recovered from folded weights, so a
+    network holding them must keep its batch norms in eval mode when
+    fine-tuned (``VGGishYAMNetFusion(freeze_batch_norm=True)``); in training
+    mode they would re-normalise every channel by batch statistics.
+
+    Parameters
+    ----------
+    model : TFLiteModel, bytes, str or os.PathLike
+        The model (see :func:`sklearn_ser.models._tflite.read_tflite`) or its file.
+    include_top : bool, default=True
+        Convert the ``logits`` layer (the dense layer before the sigmoid) too.
+
+    Returns
+    -------
+    state : dict of str to torch.Tensor
+    """
+    if not hasattr(model, "operators"):
+        model = read_tflite(model)
+    convs = {}
+    for op in model.operators:
+        if op.name not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            continue
+        out_name = model.tensors[op.outputs[0]].name
+        match = re.search(r"layer(\d+)/(conv|depthwise_conv|pointwise_conv)/", out_name)
+        if match is None or len(op.inputs) < 3 or op.inputs[2] < 0:
+            raise ValueError(
+                f"Unexpected {op.name} producing {out_name!r}: is this the YAMNet TFLite model?"
+            )
+        convs[(int(match.group(1)), match.group(2))] = (
+            op.name, model.constant(op.inputs[1]), model.constant(op.inputs[2]))
+    what = "YAMNet TFLite model"
+    state = {}
+
+    def put(prefix, bn, kernel, bias, shape, layout, name):
+        state[f"{prefix}.weight"] = _tensor(kernel.transpose(layout), shape, name)
+        channels = shape[0]
+        state[f"{bn}.bias"] = _tensor(bias, (channels,), name)
+        state[f"{bn}.running_mean"] = torch.zeros(channels)
+        state[f"{bn}.running_var"] = torch.full((channels,), 1.0 - YAMNET_BN_EPSILON)
+
+    def get(k, part):
+        if (k, part) not in convs:
+            raise ValueError(f"{what}: no convolution for layer{k}/{part}. Is this the release?")
+        return convs[(k, part)]
+
+    in_channels = 1
+    for k, (kind, _, filters) in enumerate(YAMNET_LAYERS, start=1):
+        prefix = f"layers.{k - 1}"
+        if kind == "conv":
+            _, kernel, bias = get(k, "conv")  # OHWI
+            put(f"{prefix}.conv", f"{prefix}.bn", kernel, bias, (filters, in_channels, 3, 3),
+                (0, 3, 1, 2), f"layer{k}/conv")
+        else:
+            _, kernel, bias = get(k, "depthwise_conv")  # 1HWC
+            put(f"{prefix}.depthwise", f"{prefix}.depthwise_bn", kernel, bias,
+                (in_channels, 1, 3, 3), (3, 0, 1, 2), f"layer{k}/depthwise_conv")
+            _, kernel, bias = get(k, "pointwise_conv")  # OHWI
+            put(f"{prefix}.pointwise", f"{prefix}.pointwise_bn", kernel, bias,
+                (filters, in_channels, 1, 1), (0, 3, 1, 2), f"layer{k}/pointwise_conv")
+        in_channels = filters
+    if len(convs) != 2 * len(YAMNET_LAYERS) - 1:
+        raise ValueError(f"{what}: found {len(convs)} convolutions, expected 27.")
+    if include_top:
+        dense = [op for op in model.operators if op.name == "FULLY_CONNECTED"
+                 and model.tensors[op.inputs[1]].shape[-1:] == (in_channels,)]
+        if len(dense) != 1:
+            raise ValueError(f"{what}: expected one dense layer on the {in_channels}-d "
+                             f"embedding, found {len(dense)}.")
+        op = dense[0]
+        weight = model.constant(op.inputs[1])
+        state["logits.weight"] = _tensor(weight, weight.shape, "logits")
+        state["logits.bias"] = _tensor(model.constant(op.inputs[2]), weight.shape[:1], "logits")
+    return state
+
+
 def convert_vggish_tf(variables, *, include_top=True):
     """Convert VGGish's TF variables to a :class:`~sklearn_ser.models.vggish.VGGish` state dict.
 
@@ -475,19 +579,28 @@ def _as_path(source):
     return None
 
 
-def load_yamnet_weights(source, *, sha256=None, include_top=True):
-    """YAMNet weights from the released ``yamnet.h5``, a saved state dict, or a dict.
+def load_yamnet_weights(source, *, sha256=None, include_top=True, weights_home=None):
+    """YAMNet weights from a released file (by name or path), a saved state dict, or a dict.
 
     Parameters
     ----------
     source : str, os.PathLike or dict
-        ``.h5``/``.hdf5`` (Keras, needs h5py), ``.pt``/``.pth`` (a
+        ``"yamnet-tflite"`` (the registry name: the file ``yamnet.tflite`` in
+        ``weights_home``, checked against its pinned SHA-256, see
+        :data:`PRETRAINED_WEIGHTS`), a ``.tflite`` file (the TFLite release,
+        read without TensorFlow, and checked against the pinned digest unless
+        ``sha256`` names another file you trust), ``.h5``/``.hdf5`` (Keras,
+        needs h5py), ``.pt``/``.pth`` (a
         :class:`~sklearn_ser.models.yamnet.YAMNet` state dict, loaded with
         ``weights_only=True``), or a state dict / dict of Keras arrays.
     sha256 : str, optional
-        Verify a file against this digest first.
+        Verify a file against this digest first. For a registry name or a
+        ``.tflite`` file the pinned :data:`YAMNET_TFLITE_SHA256` is used when
+        this is ``None``.
     include_top : bool, default=True
         Keep the ``logits`` weights.
+    weights_home : str or os.PathLike, optional
+        Folder of a registry name's file (see :func:`get_weights_home`).
 
     Returns
     -------
@@ -501,16 +614,35 @@ def load_yamnet_weights(source, *, sha256=None, include_top=True):
     >>> "logits.weight" in state, "layers.0.conv.weight" in state
     (False, True)
     """
+    if isinstance(source, str) and source in PRETRAINED_WEIGHTS:
+        spec = PRETRAINED_WEIGHTS[source]
+        if spec.loader != "yamnet":
+            raise ValueError(f"{source!r} names {spec.loader} weights, not YAMNet's.")
+        source = get_weights_home(weights_home) / spec.filename
+        if not source.exists():
+            raise FileNotFoundError(
+                f"The {spec.name!r} weights are not in {source.parent}: put {spec.filename} "
+                f"there (or pass weights_home=/ set SKLEARN_SER_WEIGHTS to its folder), or "
+                f"download it with fetch_weights({spec.name!r})."
+            )
+        sha256 = spec.sha256 if sha256 is None else sha256
+        if sha256 is None:
+            raise ValueError(f"No digest is pinned for {spec.name!r}: pass sha256=.")
     path = _as_path(source)
     if path is not None:
+        if sha256 is None and path.suffix.lower() == ".tflite":
+            # The conversion is verified for this one file; another is refused unless vouched for.
+            sha256 = YAMNET_TFLITE_SHA256
         if sha256 is not None:
             check_sha256(path, sha256)
         if path.suffix.lower() in (".h5", ".hdf5", ".keras"):
             return convert_yamnet_keras(read_keras_h5(path), include_top=include_top)
+        if path.suffix.lower() == ".tflite":
+            return convert_yamnet_tflite(read_tflite(path), include_top=include_top)
         source = _load_torch_file(path)
     if not isinstance(source, dict):
         raise TypeError(
-            "YAMNet weights must be a file path or a dict, got "
+            "YAMNet weights must be a registry name, a file path or a dict, got "
             f"{type(source).__name__}."
         )
     if any(k.removesuffix(":0").endswith("layer1/conv/kernel") for k in source):

@@ -82,16 +82,27 @@ class BatchNormNoScale(nn.BatchNorm2d):
     holds ``bias``, ``running_mean`` and ``running_var`` (no ``weight``).
     ``momentum`` follows PyTorch's convention (Keras' 0.99 is 0.01 here).
 
+    The scale is a real tensor of ones, kept as a non-persistent buffer (so
+    never trained and never saved), rather than ``None``: with ``weight=None``
+    cuDNN's batch-norm backward (CUDA, and bf16 autocast) returns an empty
+    gradient for ``bias`` ("got [0] but expected shape compatible with
+    [C]") or fails with "tensor does not have a device".
+
     Examples
     --------
     >>> import torch
     >>> bn = BatchNormNoScale(4).eval()
     >>> sorted(bn.state_dict())
     ['bias', 'num_batches_tracked', 'running_mean', 'running_var']
+    >>> bn.weight.tolist(), bn.weight.requires_grad
+    ([1.0, 1.0, 1.0, 1.0], False)
     """
 
     def __init__(self, num_features, eps=YAMNET_BN_EPSILON, momentum=0.01):
         super().__init__(num_features, eps=eps, momentum=momentum, affine=False)
+        del self.weight
+        self.register_buffer("weight", self.running_mean.new_ones(num_features),
+                             persistent=False)
         self.bias = nn.Parameter(self.running_mean.new_zeros(num_features))
 
 

@@ -14,6 +14,7 @@ from sklearn_ser.features import (
     LogMelSpectrogram,
     LogSTFTSpectrogram,
     SegmentedLogMel,
+    YAMNetEmbedding,
 )
 from sklearn_ser.features._frontend import EXECUTION_PARAMS, AudioFrontEnd
 
@@ -60,6 +61,11 @@ def test_every_front_end_fills_and_reports_a_bad_item(cls, params, fill_shape, o
 def test_every_front_end_raises_by_default(cls, params, fill_shape):
     with pytest.raises(Exception, match=r"X\[1\]"):
         cls(**params).fit([_tone(), np.full(100, np.nan)])
+
+
+def test_the_yamnet_embedding_is_a_front_end_too():
+    assert issubclass(YAMNetEmbedding, AudioFrontEnd)
+    assert set(EXECUTION_PARAMS) <= set(YAMNetEmbedding().get_params())
 
 
 def test_logmel_image_cache_key_is_unchanged():

@@ -352,3 +352,49 @@ def test_fusion_network_shapes_and_freezing():
     assert frozen.classifier.training and frozen.project.training
     trainable = [n for n, p in frozen.named_parameters() if p.requires_grad]
     assert all(n.startswith(("project", "classifier")) for n in trainable)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_fusion_backward_under_bf16_autocast(freeze):
+    # YAMNet's scale-free batch norm hands a real (frozen) weight tensor to the kernel: with
+    # weight=None cuDNN returned an empty bias gradient under autocast.
+    net = VGGishYAMNetFusion(n_classes=3, fusion_channels=4, freeze_backbones=freeze).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = net(torch.randn(4, 1, 96, 64))
+    out.float().logsumexp(1).mean().backward()
+    bn = net.yamnet.layers[3].pointwise_bn
+    assert not bn.weight.requires_grad and "weight" not in bn.state_dict()
+    if freeze:
+        assert bn.bias.grad is None and net.classifier.weight.grad is not None
+    else:
+        assert bn.bias.grad is not None and bn.bias.grad.shape == (128,)
+        assert torch.isfinite(bn.bias.grad).all() and bn.bias.grad.abs().sum() > 0
+
+
+def test_fusion_freeze_batch_norm_keeps_statistics_but_trains_offsets():
+    net = VGGishYAMNetFusion(n_classes=3, fusion_channels=4, freeze_batch_norm=True).train()
+    bn = net.yamnet.layers[0].bn
+    assert not bn.training and net.project["pool2"][1].training
+    before = bn.running_mean.clone()
+    net(torch.randn(4, 1, 96, 64)).sum().backward()
+    assert torch.equal(bn.running_mean, before) and bn.bias.grad is not None
+
+
+def test_fusion_yamnet_only_head_and_partial_freezing():
+    head = VGGishYAMNetFusion(n_classes=3, backbones=("yamnet",), yamnet_layer=10,
+                              freeze_backbones=True)
+    assert not hasattr(head, "vggish") and head.classifier.in_features == 512
+    assert head.gradcam_layer == "yamnet.layers.9"
+    x = torch.randn(2, 1, 96, 64)
+    head.train()(x).sum().backward()
+    assert all(p.grad is None for p in head.yamnet.parameters())
+    assert head.classifier.weight.grad is not None
+    # pretrained YAMNet fixed, VGGish trained inside the fusion
+    mixed = VGGishYAMNetFusion(n_classes=3, fusion_channels=4, freeze_backbones=("yamnet",))
+    mixed.train()(x).sum().backward()
+    assert mixed.yamnet.layers[0].bn.bias.grad is None and not mixed.yamnet.training
+    assert mixed.vggish.block1.convs[0].weight.grad is not None and mixed.vggish.training
+    with pytest.raises(ValueError, match="backbones"):
+        VGGishYAMNetFusion(n_classes=3, backbones=("vggish",))
+    with pytest.raises(ValueError, match="not among"):
+        VGGishYAMNetFusion(n_classes=3, backbones=("yamnet",), freeze_backbones=("vggish",))
