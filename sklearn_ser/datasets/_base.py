@@ -18,18 +18,13 @@ from .._labels import CANONICAL_EMOTIONS, HARMONIZATIONS
 from ..audio import ITEM_ERRORS, load_audio
 from ..exceptions import CorpusError, FailedItem, FailedItemsWarning, PartialCorpusWarning
 from ..utils._warnings import warn_from_caller
-from ._corpora import CORPORA, SKIP
+from ._spec import SKIP
 
 __all__ = [
     "drop_unreadable",
     "get_data_home",
     "list_corpora",
     "load_corpus",
-    "load_crema_d",
-    "load_emodb",
-    "load_ravdess",
-    "load_savee",
-    "load_tess",
 ]
 
 #: Environment variable naming the default data home.
@@ -85,6 +80,13 @@ def get_data_home(data_home=None):
     return os.path.expanduser(os.fspath(data_home))
 
 
+def _registry():
+    """The corpora by name; imported on use, since each corpus module imports this one."""
+    from ._corpora import CORPORA
+
+    return CORPORA
+
+
 def list_corpora():
     """Return the names of the corpora sklearn-ser can load.
 
@@ -100,7 +102,7 @@ def list_corpora():
     >>> list_corpora()
     ['crema_d', 'emodb', 'ravdess', 'savee', 'tess']
     """
-    return sorted(CORPORA)
+    return sorted(_registry())
 
 
 # --------------------------------------------------------------------------
@@ -348,7 +350,7 @@ def _one_sample_rate(rates):
 
 
 def _load_one(name, data_home=None, *, harmonize=None, strict=False):
-    spec = CORPORA[name]
+    spec = _registry()[name]
     mapping = _resolve_harmonization(harmonize)
     home = get_data_home(data_home)
     root = Path(home) / spec.folder
@@ -427,7 +429,7 @@ def _parse_corpus_names(name):
             f"name must be a str such as 'emodb' or 'tess+ravdess'; got {type(name).__name__}."
         )
     names = [part.strip().lower().replace("-", "_") for part in name.split("+")]
-    unknown = [n for n in names if n not in CORPORA]
+    unknown = [n for n in names if n not in _registry()]
     if unknown:
         raise ValueError(
             f"Unknown corpus {unknown[0]!r} in name={name!r}. Known corpora: "
@@ -696,471 +698,3 @@ def drop_unreadable(bunch, *, allow_silence=True, n_jobs=None):
             data["DESCR"] = data["DESCR"] + "\n" + message + "\n"
         _warn(FailedItemsWarning(message, failures))
     return data
-
-
-# --------------------------------------------------------------------------
-# One loader per corpus
-# --------------------------------------------------------------------------
-
-
-# The docstrings below repeat the shared parameters on purpose: each loader's
-# help() is complete on its own, as in scikit-learn's fetchers.
-
-
-def load_emodb(data_home=None, *, harmonize=None, strict=False):
-    """Load the Berlin Database of Emotional Speech (EmoDB).
-
-    Reads ``<data_home>/emodb/wav/*.wav`` (the corpus folder is searched
-    recursively; ``.wav`` and ``.flac`` in any case). Nothing is downloaded:
-    :func:`fetch_emodb` does that.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``emodb/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
-    harmonize : None, str or dict, default=None
-        ``None`` keeps the canonical labels; ``"pretraining"`` applies
-        ``HARMONIZATIONS["pretraining"]`` from :mod:`sklearn_ser._labels`
-        (boredom dropped, leaving 454 items; all arrays stay aligned); a dict
-        maps canonical labels to new labels, ``None`` dropping those items and
-        labels missing from the dict kept unchanged.
-    strict : bool, default=False
-        If True, an audio file whose name does not follow the naming scheme,
-        or whose header cannot be read, raises
-        :class:`~sklearn_ser.exceptions.CorpusError` naming it; if False such
-        files are skipped with one warning. Non-audio files (the perception
-        tables ``erkennung.txt``, label folders, hidden files) are ignored.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
-        target : ndarray of str
-            Emotion: anger, boredom, disgust, fear, happiness, neutral,
-            sadness.
-        target_names : ndarray of str
-            Sorted unique labels present.
-        speaker : ndarray of str
-            Speaker id ``"03"``, ``"08"``, ... ``"16"`` (10 speakers).
-        gender : ndarray of str
-            ``"male"`` (03 10 11 12 15) or ``"female"`` (08 09 13 14 16).
-        corpus : ndarray of str
-            ``"emodb"``.
-        text : ndarray of str
-            Text code ``"a01"`` .. ``"b10"``.
-        version : ndarray of str
-            Version letter of the take.
-        sample_rate : int or ndarray of int
-            Sample rate from the file headers (16000 for the original
-            files); an array per file if they differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/emodb`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed.
-
-    Warns
-    -----
-    PartialCorpusWarning
-        When fewer files per emotion are found than the official 535
-        (anger 127, boredom 81, disgust 46, fear 69, happiness 71,
-        sadness 62, neutral 79).
-    UserWarning
-        When more files (or duplicates) are found, or files are skipped.
-
-    See Also
-    --------
-    fetch_emodb : Download EmoDB when it is missing, then load it.
-    load_corpus : Load several corpora concatenated.
-
-    Notes
-    -----
-    File names ``SSTTTEV.wav``: speaker, text code, German initial of the
-    emotion (W Wut, L Langeweile, E Ekel, A Angst, F Freude, T Trauer,
-    N neutral) and version letter. Cite Burkhardt et al., Interspeech 2005.
-
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import load_emodb
-    >>> emodb = load_emodb()  # doctest: +SKIP
-    >>> len(emodb.filenames), emodb.sample_rate  # doctest: +SKIP
-    (535, 16000)
-    >>> emodb.speaker[0], emodb.gender[0], emodb.target[0]  # doctest: +SKIP
-    ('03', 'male', 'happiness')
-    """
-    return _load_one("emodb", data_home, harmonize=harmonize, strict=strict)
-
-
-def load_ravdess(data_home=None, *, harmonize=None, strict=False):
-    """Load the speech part of RAVDESS (audio-only files).
-
-    Reads ``<data_home>/ravdess/Actor_XX/*.wav`` (the corpus folder is
-    searched recursively; ``.wav`` and ``.flac`` in any case). Nothing is
-    downloaded: :func:`fetch_ravdess` does that.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``ravdess/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
-    harmonize : None, str or dict, default=None
-        ``None`` keeps the canonical labels (``"calm"`` included);
-        ``"pretraining"`` applies ``HARMONIZATIONS["pretraining"]`` from
-        :mod:`sklearn_ser._labels` (calm -> neutral, giving 288 neutral); a
-        dict maps canonical labels to new labels, ``None`` dropping those
-        items and labels missing from the dict kept unchanged.
-    strict : bool, default=False
-        If True, an audio file whose name does not follow the naming scheme,
-        or whose header cannot be read, raises
-        :class:`~sklearn_ser.exceptions.CorpusError` naming it; if False such
-        files are skipped with one warning. Non-audio files are ignored.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
-        target : ndarray of str
-            Emotion: neutral, calm, happiness, sadness, anger, fear,
-            disgust, surprise.
-        target_names : ndarray of str
-            Sorted unique labels present.
-        speaker : ndarray of str
-            Actor id ``"01"`` .. ``"24"``.
-        gender : ndarray of str
-            ``"male"`` for odd actors, ``"female"`` for even ones.
-        corpus : ndarray of str
-            ``"ravdess"``.
-        intensity : ndarray of str
-            ``"normal"`` or ``"strong"``.
-        statement : ndarray of str
-            ``"01"`` (Kids are talking by the door) or ``"02"`` (Dogs are
-            sitting by the door).
-        repetition : ndarray of str
-            ``"01"`` or ``"02"``.
-        sample_rate : int or ndarray of int
-            Sample rate from the file headers (48000 in the original
-            release); an array per file if they differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/ravdess`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed.
-
-    Warns
-    -----
-    PartialCorpusWarning
-        When fewer files per emotion are found than the official 1440
-        (neutral 96, every other emotion 192).
-    UserWarning
-        When more files (or duplicates) are found, or files are skipped.
-
-    See Also
-    --------
-    fetch_ravdess : Download RAVDESS speech when it is missing, then load it.
-    load_corpus : Load several corpora concatenated.
-
-    Notes
-    -----
-    File names ``MM-VV-EE-II-SS-RR-AA``. Only modality 03 (audio-only) and
-    vocal channel 01 (speech) are loaded; song files (vocal channel 02) and
-    audio-visual or video-only names are skipped silently, so the song
-    archive may be unpacked into the same folder. Licence CC BY-NC-SA 4.0;
-    cite Livingstone & Russo, PLoS ONE 2018.
-
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import load_ravdess
-    >>> ravdess = load_ravdess(harmonize="pretraining")  # doctest: +SKIP
-    >>> len(ravdess.filenames), int((ravdess.target == "neutral").sum())  # doctest: +SKIP
-    (1440, 288)
-    """
-    return _load_one("ravdess", data_home, harmonize=harmonize, strict=strict)
-
-
-def load_tess(data_home=None, *, harmonize=None, strict=False):
-    """Load the Toronto Emotional Speech Set (TESS).
-
-    Reads ``<data_home>/tess/<any folders>/OAF_back_angry.wav`` (searched
-    recursively; ``.wav`` and ``.flac`` in any case). TESS has no single
-    official archive, so :func:`fetch_tess` downloads only from a ``url=``
-    you give it.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``tess/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
-    harmonize : None, str or dict, default=None
-        ``None`` keeps the canonical labels; ``"pretraining"`` applies
-        ``HARMONIZATIONS["pretraining"]`` from :mod:`sklearn_ser._labels`
-        (no change for TESS); a dict maps canonical labels to new labels,
-        ``None`` dropping those items and labels missing from the dict kept
-        unchanged.
-    strict : bool, default=False
-        If True, an audio file whose name does not follow the naming scheme,
-        or whose header cannot be read, raises
-        :class:`~sklearn_ser.exceptions.CorpusError` naming it; if False such
-        files are skipped with one warning. Non-audio files are ignored.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
-        target : ndarray of str
-            Emotion: anger, disgust, fear, happiness, neutral, sadness,
-            surprise.
-        target_names : ndarray of str
-            Sorted unique labels present.
-        speaker : ndarray of str
-            ``"OAF"`` (older adult female) or ``"YAF"`` (younger adult
-            female).
-        gender : ndarray of str
-            ``"female"``.
-        corpus : ndarray of str
-            ``"tess"``.
-        word : ndarray of str
-            The target word spoken in the carrier phrase.
-        sample_rate : int or ndarray of int
-            Sample rate from the file headers; an array per file if they
-            differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/tess`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed.
-
-    Warns
-    -----
-    PartialCorpusWarning
-        When fewer files per emotion are found than the official 2800
-        (2 speakers x 7 emotions x 200 words; 400 per emotion).
-    UserWarning
-        When more files (or duplicates) are found, or files are skipped.
-
-    See Also
-    --------
-    fetch_tess : Explains how to get TESS; downloads from a given ``url=``.
-    load_corpus : Load several corpora concatenated.
-
-    Notes
-    -----
-    File names ``SPK_word_emotion.wav``, matched case-insensitively, with
-    emotion ``angry``, ``disgust``, ``fear``, ``happy``, ``neutral``,
-    ``ps`` or ``sad``. The pleasant surprise code ``ps`` becomes
-    ``"surprise"``, since the canonical label set has no separate pleasant
-    surprise. The folder names (``OAF_angry/``, ``YAF_pleasant_surprised/``)
-    are not used. Licence CC BY-NC-ND 4.0; cite Dupuis & Pichora-Fuller 2010.
-
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import load_tess
-    >>> tess = load_tess()  # doctest: +SKIP
-    >>> len(tess.filenames), sorted(set(tess.speaker))  # doctest: +SKIP
-    (2800, ['OAF', 'YAF'])
-    """
-    return _load_one("tess", data_home, harmonize=harmonize, strict=strict)
-
-
-def load_savee(data_home=None, *, harmonize=None, strict=False):
-    """Load the audio of Surrey Audio-Visual Expressed Emotion (SAVEE).
-
-    Reads ``<data_home>/savee/`` recursively, in either the flat layout
-    ``ALL/DC_a01.wav`` or the original ``AudioData/DC/a01.wav`` (``.wav`` and
-    ``.flac`` in any case). SAVEE is distributed after registration, so
-    :func:`fetch_savee` downloads only from a ``url=`` you give it.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``savee/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
-    harmonize : None, str or dict, default=None
-        ``None`` keeps the canonical labels; ``"pretraining"`` applies
-        ``HARMONIZATIONS["pretraining"]`` from :mod:`sklearn_ser._labels`
-        (no change for SAVEE); a dict maps canonical labels to new labels,
-        ``None`` dropping those items and labels missing from the dict kept
-        unchanged.
-    strict : bool, default=False
-        If True, an audio file whose name does not follow the naming scheme,
-        or whose header cannot be read, raises
-        :class:`~sklearn_ser.exceptions.CorpusError` naming it; if False such
-        files are skipped with one warning. Non-audio files (``Info.txt``,
-        video, hidden files) are ignored.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
-        target : ndarray of str
-            Emotion: anger, disgust, fear, happiness, neutral, sadness,
-            surprise.
-        target_names : ndarray of str
-            Sorted unique labels present.
-        speaker : ndarray of str
-            ``"DC"``, ``"JE"``, ``"JK"`` or ``"KL"``.
-        gender : ndarray of str
-            ``"male"``.
-        corpus : ndarray of str
-            ``"savee"``.
-        sentence : ndarray of str
-            Two-digit sentence number within the emotion.
-        sample_rate : int or ndarray of int
-            Sample rate from the file headers; an array per file if they
-            differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/savee`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed.
-
-    Warns
-    -----
-    PartialCorpusWarning
-        When fewer files per emotion are found than the official 480 (per
-        speaker 30 neutral and 15 of each other emotion).
-    UserWarning
-        When more files are found, for example the same utterance in both
-        layouts, or files are skipped.
-
-    See Also
-    --------
-    fetch_savee : Explains how to get SAVEE; downloads from a given ``url=``.
-    load_corpus : Load several corpora concatenated.
-
-    Notes
-    -----
-    Emotion codes: ``a`` anger, ``d`` disgust, ``f`` fear, ``h`` happiness,
-    ``n`` neutral, ``sa`` sadness, ``su`` surprise; sentence numbers 01-30
-    for neutral and 01-15 otherwise. In the original layout the speaker is
-    the name of the folder holding the file. Cite Haq & Jackson, AVSP 2009.
-
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import load_savee
-    >>> savee = load_savee()  # doctest: +SKIP
-    >>> len(savee.filenames), sorted(set(savee.speaker))  # doctest: +SKIP
-    (480, ['DC', 'JE', 'JK', 'KL'])
-    """
-    return _load_one("savee", data_home, harmonize=harmonize, strict=strict)
-
-
-def load_crema_d(data_home=None, *, harmonize=None, strict=False):
-    """Load the Crowd-sourced Emotional Multimodal Actors Dataset (CREMA-D).
-
-    Reads ``<data_home>/crema_d/AudioWAV/1001_DFA_ANG_XX.wav`` (the corpus
-    folder is searched recursively; ``.wav`` and ``.flac`` in any case).
-    CREMA-D's audio is stored with Git LFS, so :func:`fetch_crema_d`
-    downloads only from a ``url=`` you give it.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``crema_d/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
-    harmonize : None, str or dict, default=None
-        ``None`` keeps the canonical labels; ``"pretraining"`` applies
-        ``HARMONIZATIONS["pretraining"]`` from :mod:`sklearn_ser._labels`
-        (no change for CREMA-D); a dict maps canonical labels to new labels,
-        ``None`` dropping those items and labels missing from the dict kept
-        unchanged.
-    strict : bool, default=False
-        If True, an audio file whose name does not follow the naming scheme,
-        or whose header cannot be read (for example a Git LFS pointer),
-        raises :class:`~sklearn_ser.exceptions.CorpusError` naming it; if
-        False such files are skipped with one warning. Non-audio files
-        (``VideoDemographics.csv``, hidden files) are ignored.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
-        target : ndarray of str
-            Emotion: anger, disgust, fear, happiness, neutral, sadness.
-        target_names : ndarray of str
-            Sorted unique labels present.
-        speaker : ndarray of str
-            Actor id ``"1001"`` .. ``"1091"``.
-        gender : ndarray of str
-            ``"unknown"``: the file name does not give the actor's sex
-            (``VideoDemographics.csv`` of the distribution does).
-        corpus : ndarray of str
-            ``"crema_d"``.
-        sentence : ndarray of str
-            Three-letter sentence code (``"DFA"``, ``"IEO"``, ...).
-        level : ndarray of str
-            Emotion level ``"LO"``, ``"MD"``, ``"HI"`` or ``"XX"``
-            (unspecified).
-        sample_rate : int or ndarray of int
-            Sample rate from the file headers; an array per file if they
-            differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/crema_d`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed or unreadable.
-
-    Warns
-    -----
-    PartialCorpusWarning
-        When fewer files per emotion are found than the official 7442
-        (1271 each of anger, disgust, fear, happiness and sadness;
-        1087 neutral).
-    UserWarning
-        When more files (or duplicates) are found, or files are skipped.
-
-    See Also
-    --------
-    fetch_crema_d : Explains how to get CREMA-D; downloads from a given
-        ``url=``.
-    load_corpus : Load several corpora concatenated.
-
-    Notes
-    -----
-    File names ``AAAA_SSS_EEE_LL.wav``: actor, sentence code, emotion (ANG
-    DIS FEA HAP NEU SAD) and level. Licence ODbL 1.0; cite Cao et al., IEEE
-    Trans. Affective Computing 2014.
-
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import load_crema_d
-    >>> crema = load_crema_d()  # doctest: +SKIP
-    >>> len(crema.filenames), len(set(crema.speaker))  # doctest: +SKIP
-    (7442, 91)
-    """
-    return _load_one("crema_d", data_home, harmonize=harmonize, strict=strict)
