@@ -3,7 +3,7 @@
 import re
 
 from ._base import _load_one
-from ._fetch import _fetch
+from ._fetch import _fetch, fetch_docstring
 from ._spec import CorpusSpec
 
 __all__ = ["SPEC", "fetch_crema_d", "load_crema_d"]
@@ -192,59 +192,28 @@ def load_crema_d(data_home=None, *, harmonize=None, strict=False):
     return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
 
 
-def fetch_crema_d(
-    data_home=None, *, download_if_missing=True, url=None, sha256=None, **load_kwargs
-):
-    """Load CREMA-D; download it only from an archive address you give.
+def fetch_crema_d(data_home=None, *, download_if_missing=True, url=None, sha256=None,
+                  **load_kwargs):
+    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
 
-    When ``<data_home>/crema_d`` exists, this only calls
-    :func:`load_crema_d`. CREMA-D's audio lives in Git LFS storage of
-    https://github.com/CheyneyComputerScience/CREMA-D rather than in one
-    archive, so without ``url=`` a missing corpus raises an error that
-    explains how to get it (``git lfs`` clone) and where to put it
-    (``<data_home>/crema_d/AudioWAV/``).
 
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds (or will hold) ``crema_d/``; see
-        :func:`get_data_home` (``SKLEARN_SER_DATA``, else
-        ``~/sklearn_ser_data``). Created when a download is needed.
-    download_if_missing : bool, default=True
-        If False, raise :class:`~sklearn_ser.exceptions.CorpusError` instead
-        of downloading a missing corpus.
-    url : str, default=None
-        Address of an archive (zip or tar; ``file://`` works too) holding
-        ``AudioWAV/`` or the wav files in any folders.
-    sha256 : str, default=None
-        SHA-256 digest (64 hexadecimal digits) the archive must match;
-        required with ``url=``. Ignored when the corpus is present.
-    **load_kwargs
-        ``harmonize=`` and ``strict=``, passed to :func:`load_crema_d`.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        As returned by :func:`load_crema_d`.
-
-    Raises
-    ------
-    CorpusError
-        When the corpus is missing and cannot be downloaded (no ``url=``,
-        no ``sha256=``, ``download_if_missing=False``, or not an archive).
-    ChecksumError
-        When the download does not match ``sha256``; nothing is left behind.
-    OSError
-        When the address cannot be reached.
-
-    See Also
-    --------
-    load_crema_d : Load CREMA-D already on disk.
-
-    Examples
-    --------
+fetch_crema_d.__doc__ = fetch_docstring(
+    SPEC,
+    summary='Load CREMA-D; download it only from an archive address you give.',
+    description=(
+        "CREMA-D's audio lives in Git LFS storage of "
+        'https://github.com/CheyneyComputerScience/CREMA-D rather than in one archive, so '
+        'without ``url=`` a missing corpus raises an error that explains how to get it '
+        '(``git lfs`` clone) and where to put it (``<data_home>/crema_d/AudioWAV/``). '
+    ),
+    url=(
+        'Address of an archive (zip or tar; ``file://`` works too) holding ``AudioWAV/`` '
+        'or the wav files in any folders.'
+    ),
+    official_archive=False,
+    examples="""\
     >>> from sklearn_ser.datasets import fetch_crema_d
     >>> crema = fetch_crema_d(url="file:///archives/crema_d.tar.gz",
     ...                       sha256="<digest you trust>")  # doctest: +SKIP
-    """
-    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
+""",
+)

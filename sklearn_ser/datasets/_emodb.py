@@ -3,7 +3,7 @@
 import re
 
 from ._base import _load_one
-from ._fetch import _fetch
+from ._fetch import _fetch, fetch_docstring
 from ._spec import CorpusSpec
 
 __all__ = ["SPEC", "fetch_emodb", "load_emodb"]
@@ -192,66 +192,29 @@ def load_emodb(data_home=None, *, harmonize=None, strict=False):
     return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
 
 
-def fetch_emodb(data_home=None, *, download_if_missing=True, url=None, sha256=None, **load_kwargs):
-    """Load EmoDB, downloading its archive first when it is missing.
+def fetch_emodb(data_home=None, *, download_if_missing=True, url=None, sha256=None,
+                **load_kwargs):
+    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
 
-    When ``<data_home>/emodb`` exists, this only calls :func:`load_emodb`.
-    Otherwise it downloads the official archive
-    (``http://emodb.bilderbar.info/download/download.zip``, which holds
-    ``wav/`` at its top), verifies its SHA-256 digest, unpacks it into
-    ``<data_home>/emodb`` and loads it.
 
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds (or will hold) ``emodb/``; see
-        :func:`get_data_home` (``SKLEARN_SER_DATA``, else
-        ``~/sklearn_ser_data``). Created when a download is needed.
-    download_if_missing : bool, default=True
-        If False, raise :class:`~sklearn_ser.exceptions.CorpusError` instead
-        of downloading a missing corpus.
-    url : str, default=None
-        Address of the archive (zip or tar; ``file://`` works too). Defaults
-        to the official address above.
-    sha256 : str, default=None
-        SHA-256 digest (64 hexadecimal digits) the downloaded archive must
-        match. sklearn-ser knows no trusted digest for the official archive,
-        so a download needs this argument. Ignored when the corpus is
-        present.
-    **load_kwargs
-        ``harmonize=`` and ``strict=``, passed to :func:`load_emodb`.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        As returned by :func:`load_emodb`.
-
-    Raises
-    ------
-    CorpusError
-        When the corpus is missing and cannot be downloaded: no digest to
-        verify it, ``download_if_missing=False``, or not an archive.
-    ChecksumError
-        When the download does not match ``sha256``; nothing is left behind.
-    OSError
-        When the address cannot be reached.
-
-    See Also
-    --------
-    load_emodb : Load EmoDB already on disk.
-
-    Notes
-    -----
-    The archive is streamed to a temporary file inside the data home while
-    its digest is computed, unpacked into a temporary folder there and
-    renamed into place in one step, so a half-downloaded or half-unpacked
-    corpus never looks present. The archive is deleted afterwards.
-
-    Examples
-    --------
+fetch_emodb.__doc__ = fetch_docstring(
+    SPEC,
+    summary='Load EmoDB, downloading its archive first when it is missing.',
+    description=(
+        'Otherwise it downloads the official archive '
+        '(``http://emodb.bilderbar.info/download/download.zip``, which holds ``wav/`` at '
+        'its top), verifies its SHA-256 digest, unpacks it into ``<data_home>/emodb`` and '
+        'loads it.'
+    ),
+    url=(
+        'Address of the archive (zip or tar; ``file://`` works too). Defaults to the '
+        'official address above.'
+    ),
+    official_archive=True,
+    examples="""\
     >>> from sklearn_ser.datasets import fetch_emodb
     >>> emodb = fetch_emodb(sha256="<digest you trust>")  # doctest: +SKIP
     >>> len(emodb.filenames)  # doctest: +SKIP
     535
-    """
-    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
+""",
+)

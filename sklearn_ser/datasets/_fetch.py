@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import tarfile
+import textwrap
 import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -152,3 +153,84 @@ def _fetch(name, data_home, download_if_missing, url, sha256, load_kwargs):
             )
         _download_and_extract(spec, home, url, sha256)
     return _load_one(name, home, **load_kwargs)
+
+
+def fetch_docstring(spec, *, summary, description, url, official_archive, examples):
+    """The docstring of ``fetch_<corpus>``: what is shared written once, the rest per corpus.
+
+    ``description`` says what happens when the corpus folder is missing; ``url``
+    describes the ``url=`` parameter; ``official_archive`` says whether a public
+    archive exists (then a download needs only ``sha256=``); ``examples`` is the
+    Examples section's body, indented by four spaces.
+    """
+    name, title = spec.name, spec.title
+    if official_archive:
+        sha256 = ("SHA-256 digest (64 hexadecimal digits) the downloaded archive must\n"
+                  "        match. sklearn-ser knows no trusted digest for the official archive,\n"
+                  "        so a download needs this argument. Ignored when the corpus is\n"
+                  "        present.")
+        missing = ("When the corpus is missing and cannot be downloaded: no digest to\n"
+                   "        verify it, ``download_if_missing=False``, or not an archive.")
+        notes = """
+    Notes
+    -----
+    The archive is streamed to a temporary file inside the data home while
+    its digest is computed, unpacked into a temporary folder there and
+    renamed into place in one step, so a half-downloaded or half-unpacked
+    corpus never looks present. The archive is deleted afterwards.
+"""
+    else:
+        sha256 = ("SHA-256 digest (64 hexadecimal digits) the archive must match;\n"
+                  "        required with ``url=``. Ignored when the corpus is present.")
+        missing = ("When the corpus is missing and cannot be downloaded (no ``url=``,\n"
+                   "        no ``sha256=``, ``download_if_missing=False``, or not an archive).")
+        notes = ""
+    # Never break inside a word: addresses and ``literals`` must stay whole.
+    wrap = textwrap.TextWrapper(width=78, initial_indent="    ", subsequent_indent="    ",
+                                break_long_words=False, break_on_hyphens=False)
+    url_wrap = textwrap.TextWrapper(width=78, initial_indent="        ",
+                                    subsequent_indent="        ", break_long_words=False,
+                                    break_on_hyphens=False)
+    intro = wrap.fill(f"When ``<data_home>/{spec.folder}`` exists, this only calls "
+                      f":func:`load_{name}`. {description}")
+    return f"""{summary}
+
+{intro}
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder that holds (or will hold) ``{spec.folder}/``; see
+        :func:`get_data_home` (``SKLEARN_SER_DATA``, else
+        ``~/sklearn_ser_data``). Created when a download is needed.
+    download_if_missing : bool, default=True
+        If False, raise :class:`~sklearn_ser.exceptions.CorpusError` instead
+        of downloading a missing corpus.
+    url : str, default=None
+{url_wrap.fill(url)}
+    sha256 : str, default=None
+        {sha256}
+    **load_kwargs
+        ``harmonize=`` and ``strict=``, passed to :func:`load_{name}`.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        As returned by :func:`load_{name}`.
+
+    Raises
+    ------
+    CorpusError
+        {missing}
+    ChecksumError
+        When the download does not match ``sha256``; nothing is left behind.
+    OSError
+        When the address cannot be reached.
+
+    See Also
+    --------
+    load_{name} : Load {title} already on disk.
+{notes}
+    Examples
+    --------
+{examples}"""

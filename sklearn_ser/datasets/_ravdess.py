@@ -3,7 +3,7 @@
 import re
 
 from ._base import _load_one
-from ._fetch import _fetch
+from ._fetch import _fetch, fetch_docstring
 from ._spec import SKIP, CorpusSpec
 
 __all__ = ["SPEC", "fetch_ravdess", "load_ravdess"]
@@ -200,67 +200,29 @@ def load_ravdess(data_home=None, *, harmonize=None, strict=False):
     return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
 
 
-def fetch_ravdess(
-    data_home=None, *, download_if_missing=True, url=None, sha256=None, **load_kwargs
-):
-    """Load RAVDESS speech, downloading its archive first when it is missing.
+def fetch_ravdess(data_home=None, *, download_if_missing=True, url=None, sha256=None,
+                  **load_kwargs):
+    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
 
-    When ``<data_home>/ravdess`` exists, this only calls :func:`load_ravdess`.
-    Otherwise it downloads the official speech archive
-    (``https://zenodo.org/record/1188976/files/Audio_Speech_Actors_01-24.zip``,
-    about 200 MB holding ``Actor_01/`` .. ``Actor_24/`` at its top), verifies
-    its SHA-256 digest, unpacks it into ``<data_home>/ravdess`` and loads it.
 
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds (or will hold) ``ravdess/``; see
-        :func:`get_data_home` (``SKLEARN_SER_DATA``, else
-        ``~/sklearn_ser_data``). Created when a download is needed.
-    download_if_missing : bool, default=True
-        If False, raise :class:`~sklearn_ser.exceptions.CorpusError` instead
-        of downloading a missing corpus.
-    url : str, default=None
-        Address of the archive (zip or tar; ``file://`` works too). Defaults
-        to the official address above.
-    sha256 : str, default=None
-        SHA-256 digest (64 hexadecimal digits) the downloaded archive must
-        match. sklearn-ser knows no trusted digest for the official archive,
-        so a download needs this argument. Ignored when the corpus is
-        present.
-    **load_kwargs
-        ``harmonize=`` and ``strict=``, passed to :func:`load_ravdess`.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        As returned by :func:`load_ravdess`.
-
-    Raises
-    ------
-    CorpusError
-        When the corpus is missing and cannot be downloaded: no digest to
-        verify it, ``download_if_missing=False``, or not an archive.
-    ChecksumError
-        When the download does not match ``sha256``; nothing is left behind.
-    OSError
-        When the address cannot be reached.
-
-    See Also
-    --------
-    load_ravdess : Load RAVDESS already on disk.
-
-    Notes
-    -----
-    The archive is verified before it is unpacked, and unpacked into a
-    temporary folder that is renamed into place in one step; see
-    :func:`fetch_emodb`.
-
-    Examples
-    --------
+fetch_ravdess.__doc__ = fetch_docstring(
+    SPEC,
+    summary='Load RAVDESS speech, downloading its archive first when it is missing.',
+    description=(
+        'Otherwise it downloads the official speech archive '
+        '(``https://zenodo.org/record/1188976/files/Audio_Speech_Actors_01-24.zip``, '
+        'about 200 MB holding ``Actor_01/`` .. ``Actor_24/`` at its top), verifies its '
+        'SHA-256 digest, unpacks it into ``<data_home>/ravdess`` and loads it.'
+    ),
+    url=(
+        'Address of the archive (zip or tar; ``file://`` works too). Defaults to the '
+        'official address above.'
+    ),
+    official_archive=True,
+    examples="""\
     >>> from sklearn_ser.datasets import fetch_ravdess
     >>> ravdess = fetch_ravdess(sha256="<digest you trust>")  # doctest: +SKIP
     >>> len(ravdess.filenames)  # doctest: +SKIP
     1440
-    """
-    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
+""",
+)

@@ -3,7 +3,7 @@
 import re
 
 from ._base import _load_one
-from ._fetch import _fetch
+from ._fetch import _fetch, fetch_docstring
 from ._spec import CorpusSpec
 
 __all__ = ["SPEC", "fetch_savee", "load_savee"]
@@ -186,57 +186,29 @@ def load_savee(data_home=None, *, harmonize=None, strict=False):
     return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
 
 
-def fetch_savee(data_home=None, *, download_if_missing=True, url=None, sha256=None, **load_kwargs):
-    """Load SAVEE; download it only from an archive address you give.
+def fetch_savee(data_home=None, *, download_if_missing=True, url=None, sha256=None,
+                **load_kwargs):
+    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
 
-    When ``<data_home>/savee`` exists, this only calls :func:`load_savee`.
-    SAVEE is distributed after registration at
-    http://kahlan.eps.surrey.ac.uk/savee/, so without ``url=`` a missing
-    corpus raises an error that explains where to get it and where to put
-    it (``<data_home>/savee/AudioData/DC/a01.wav`` or
-    ``<data_home>/savee/ALL/DC_a01.wav``).
 
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds (or will hold) ``savee/``; see
-        :func:`get_data_home` (``SKLEARN_SER_DATA``, else
-        ``~/sklearn_ser_data``). Created when a download is needed.
-    download_if_missing : bool, default=True
-        If False, raise :class:`~sklearn_ser.exceptions.CorpusError` instead
-        of downloading a missing corpus.
-    url : str, default=None
-        Address of an archive (zip or tar; ``file://`` works too) holding
-        the SAVEE audio in either layout.
-    sha256 : str, default=None
-        SHA-256 digest (64 hexadecimal digits) the archive must match;
-        required with ``url=``. Ignored when the corpus is present.
-    **load_kwargs
-        ``harmonize=`` and ``strict=``, passed to :func:`load_savee`.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        As returned by :func:`load_savee`.
-
-    Raises
-    ------
-    CorpusError
-        When the corpus is missing and cannot be downloaded (no ``url=``,
-        no ``sha256=``, ``download_if_missing=False``, or not an archive).
-    ChecksumError
-        When the download does not match ``sha256``; nothing is left behind.
-    OSError
-        When the address cannot be reached.
-
-    See Also
-    --------
-    load_savee : Load SAVEE already on disk.
-
-    Examples
-    --------
+fetch_savee.__doc__ = fetch_docstring(
+    SPEC,
+    summary='Load SAVEE; download it only from an archive address you give.',
+    description=(
+        'SAVEE is distributed after registration at '
+        'http://kahlan.eps.surrey.ac.uk/savee/, so without ``url=`` a missing corpus '
+        'raises an error that explains where to get it and where to put it '
+        '(``<data_home>/savee/AudioData/DC/a01.wav`` or '
+        '``<data_home>/savee/ALL/DC_a01.wav``).'
+    ),
+    url=(
+        'Address of an archive (zip or tar; ``file://`` works too) holding the SAVEE '
+        'audio in either layout.'
+    ),
+    official_archive=False,
+    examples="""\
     >>> from sklearn_ser.datasets import fetch_savee
     >>> savee = fetch_savee(url="file:///archives/AudioData.zip",
     ...                     sha256="<digest you trust>")  # doctest: +SKIP
-    """
-    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
+""",
+)

@@ -3,7 +3,7 @@
 import re
 
 from ._base import _load_one
-from ._fetch import _fetch
+from ._fetch import _fetch, fetch_docstring
 from ._spec import CorpusSpec
 
 __all__ = ["SPEC", "fetch_tess", "load_tess"]
@@ -179,57 +179,28 @@ def load_tess(data_home=None, *, harmonize=None, strict=False):
     return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
 
 
-def fetch_tess(data_home=None, *, download_if_missing=True, url=None, sha256=None, **load_kwargs):
-    """Load TESS; download it only from an archive address you give.
+def fetch_tess(data_home=None, *, download_if_missing=True, url=None, sha256=None,
+               **load_kwargs):
+    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
 
-    When ``<data_home>/tess`` exists, this only calls :func:`load_tess`.
-    TESS has no single official archive (the University of Toronto
-    Dataverse, https://doi.org/10.5683/SP2/E8H2MF, serves its files one
-    folder at a time), so without ``url=`` a missing corpus raises an error
-    that explains where to get it and where to put it: any sub-folders of
-    ``<data_home>/tess/`` will do.
 
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        Folder that holds (or will hold) ``tess/``; see
-        :func:`get_data_home` (``SKLEARN_SER_DATA``, else
-        ``~/sklearn_ser_data``). Created when a download is needed.
-    download_if_missing : bool, default=True
-        If False, raise :class:`~sklearn_ser.exceptions.CorpusError` instead
-        of downloading a missing corpus.
-    url : str, default=None
-        Address of an archive (zip or tar; ``file://`` works too) holding
-        the TESS wav files in any folders.
-    sha256 : str, default=None
-        SHA-256 digest (64 hexadecimal digits) the archive must match;
-        required with ``url=``. Ignored when the corpus is present.
-    **load_kwargs
-        ``harmonize=`` and ``strict=``, passed to :func:`load_tess`.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        As returned by :func:`load_tess`.
-
-    Raises
-    ------
-    CorpusError
-        When the corpus is missing and cannot be downloaded (no ``url=``,
-        no ``sha256=``, ``download_if_missing=False``, or not an archive).
-    ChecksumError
-        When the download does not match ``sha256``; nothing is left behind.
-    OSError
-        When the address cannot be reached.
-
-    See Also
-    --------
-    load_tess : Load TESS already on disk.
-
-    Examples
-    --------
+fetch_tess.__doc__ = fetch_docstring(
+    SPEC,
+    summary='Load TESS; download it only from an archive address you give.',
+    description=(
+        'TESS has no single official archive (the University of Toronto Dataverse, '
+        'https://doi.org/10.5683/SP2/E8H2MF, serves its files one folder at a time), so '
+        'without ``url=`` a missing corpus raises an error that explains where to get it '
+        'and where to put it: any sub-folders of ``<data_home>/tess/`` will do.'
+    ),
+    url=(
+        'Address of an archive (zip or tar; ``file://`` works too) holding the TESS wav '
+        'files in any folders.'
+    ),
+    official_archive=False,
+    examples="""\
     >>> from sklearn_ser.datasets import fetch_tess
     >>> tess = fetch_tess(url="file:///archives/tess.zip",
     ...                   sha256="<digest you trust>")  # doctest: +SKIP
-    """
-    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
+""",
+)
