@@ -80,6 +80,37 @@ def get_data_home(data_home=None):
     return os.path.expanduser(os.fspath(data_home))
 
 
+def load_docstring(spec, template):
+    """The docstring of ``load_<corpus>``: ``template`` with the shared parts filled in.
+
+    ``$DATA_HOME`` (the ``data_home`` parameter), ``$RETURNS`` (the Returns
+    header and ``filenames``), ``$TARGET_NAMES``, ``$DESCR_RAISES`` (``DESCR``
+    and the Raises section) and ``$LOAD_CORPUS`` (its See Also line) are the
+    same for every corpus but for its folder.
+    """
+    from string import Template
+
+    folder = spec.folder
+    return Template(template).substitute(
+        DATA_HOME=(f"    data_home : str or path-like, default=None\n"
+                   f"        Folder that holds ``{folder}/``; see :func:`get_data_home`\n"
+                   f"        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``)."),
+        RETURNS=("    Returns\n    -------\n    data : :class:`~sklearn.utils.Bunch`\n"
+                 "        One entry per utterance, sorted by path, in the arrays:\n\n"
+                 "        filenames : ndarray of str\n"
+                 "            Absolute paths of the audio files."),
+        TARGET_NAMES=("        target_names : ndarray of str\n"
+                      "            Sorted unique labels present."),
+        DESCR_RAISES=("        DESCR : str\n"
+                      "            Provenance, licence, citation, naming scheme and the counts\n"
+                      "            found against the official ones.\n\n"
+                      "    Raises\n    ------\n    CorpusError\n"
+                      f"        When ``<data_home>/{folder}`` does not exist (the message names "
+                      "the\n        path), or with ``strict=True`` when a file is misnamed."),
+        LOAD_CORPUS="    load_corpus : Load several corpora concatenated.",
+    )
+
+
 def _registry():
     """The corpora by name; imported on use, since each corpus module imports this one."""
     from ._corpora import CORPORA

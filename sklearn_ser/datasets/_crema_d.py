@@ -2,7 +2,7 @@
 
 import re
 
-from ._base import _load_one
+from ._base import _load_one, load_docstring
 from ._fetch import _fetch, fetch_docstring
 from ._spec import CorpusSpec
 
@@ -100,7 +100,11 @@ SPEC = CorpusSpec(
 
 
 def load_crema_d(data_home=None, *, harmonize=None, strict=False):
-    """Load the Crowd-sourced Emotional Multimodal Actors Dataset (CREMA-D).
+    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+
+
+load_crema_d.__doc__ = load_docstring(SPEC, """\
+Load the Crowd-sourced Emotional Multimodal Actors Dataset (CREMA-D).
 
     Reads ``<data_home>/crema_d/AudioWAV/1001_DFA_ANG_XX.wav`` (the corpus
     folder is searched recursively; ``.wav`` and ``.flac`` in any case).
@@ -109,9 +113,7 @@ def load_crema_d(data_home=None, *, harmonize=None, strict=False):
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``crema_d/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
+$DATA_HOME
     harmonize : None, str or dict, default=None
         ``None`` keeps the canonical labels; ``"pretraining"`` applies
         ``HARMONIZATIONS["pretraining"]`` from :mod:`sklearn_ser._labels`
@@ -125,17 +127,10 @@ def load_crema_d(data_home=None, *, harmonize=None, strict=False):
         False such files are skipped with one warning. Non-audio files
         (``VideoDemographics.csv``, hidden files) are ignored.
 
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
+$RETURNS
         target : ndarray of str
             Emotion: anger, disgust, fear, happiness, neutral, sadness.
-        target_names : ndarray of str
-            Sorted unique labels present.
+$TARGET_NAMES
         speaker : ndarray of str
             Actor id ``"1001"`` .. ``"1091"``.
         gender : ndarray of str
@@ -174,7 +169,7 @@ def load_crema_d(data_home=None, *, harmonize=None, strict=False):
     --------
     fetch_crema_d : Explains how to get CREMA-D; downloads from a given
         ``url=``.
-    load_corpus : Load several corpora concatenated.
+$LOAD_CORPUS
 
     Notes
     -----
@@ -188,8 +183,8 @@ def load_crema_d(data_home=None, *, harmonize=None, strict=False):
     >>> crema = load_crema_d()  # doctest: +SKIP
     >>> len(crema.filenames), len(set(crema.speaker))  # doctest: +SKIP
     (7442, 91)
-    """
-    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+    """)
+
 
 
 def fetch_crema_d(data_home=None, *, download_if_missing=True, url=None, sha256=None,

@@ -2,7 +2,7 @@
 
 import re
 
-from ._base import _load_one
+from ._base import _load_one, load_docstring
 from ._fetch import _fetch, fetch_docstring
 from ._spec import CorpusSpec
 
@@ -101,7 +101,11 @@ SPEC = CorpusSpec(
 
 
 def load_emodb(data_home=None, *, harmonize=None, strict=False):
-    """Load the Berlin Database of Emotional Speech (EmoDB).
+    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+
+
+load_emodb.__doc__ = load_docstring(SPEC, """\
+Load the Berlin Database of Emotional Speech (EmoDB).
 
     Reads ``<data_home>/emodb/wav/*.wav`` (the corpus folder is searched
     recursively; ``.wav`` and ``.flac`` in any case). Nothing is downloaded:
@@ -109,9 +113,7 @@ def load_emodb(data_home=None, *, harmonize=None, strict=False):
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``emodb/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
+$DATA_HOME
     harmonize : None, str or dict, default=None
         ``None`` keeps the canonical labels; ``"pretraining"`` applies
         ``HARMONIZATIONS["pretraining"]`` from :mod:`sklearn_ser._labels`
@@ -125,18 +127,11 @@ def load_emodb(data_home=None, *, harmonize=None, strict=False):
         files are skipped with one warning. Non-audio files (the perception
         tables ``erkennung.txt``, label folders, hidden files) are ignored.
 
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
+$RETURNS
         target : ndarray of str
             Emotion: anger, boredom, disgust, fear, happiness, neutral,
             sadness.
-        target_names : ndarray of str
-            Sorted unique labels present.
+$TARGET_NAMES
         speaker : ndarray of str
             Speaker id ``"03"``, ``"08"``, ... ``"16"`` (10 speakers).
         gender : ndarray of str
@@ -150,15 +145,7 @@ def load_emodb(data_home=None, *, harmonize=None, strict=False):
         sample_rate : int or ndarray of int
             Sample rate from the file headers (16000 for the original
             files); an array per file if they differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/emodb`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed.
+$DESCR_RAISES
 
     Warns
     -----
@@ -172,7 +159,7 @@ def load_emodb(data_home=None, *, harmonize=None, strict=False):
     See Also
     --------
     fetch_emodb : Download EmoDB when it is missing, then load it.
-    load_corpus : Load several corpora concatenated.
+$LOAD_CORPUS
 
     Notes
     -----
@@ -188,8 +175,8 @@ def load_emodb(data_home=None, *, harmonize=None, strict=False):
     (535, 16000)
     >>> emodb.speaker[0], emodb.gender[0], emodb.target[0]  # doctest: +SKIP
     ('03', 'male', 'happiness')
-    """
-    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+    """)
+
 
 
 def fetch_emodb(data_home=None, *, download_if_missing=True, url=None, sha256=None,

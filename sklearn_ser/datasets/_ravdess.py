@@ -2,7 +2,7 @@
 
 import re
 
-from ._base import _load_one
+from ._base import _load_one, load_docstring
 from ._fetch import _fetch, fetch_docstring
 from ._spec import SKIP, CorpusSpec
 
@@ -108,7 +108,11 @@ SPEC = CorpusSpec(
 
 
 def load_ravdess(data_home=None, *, harmonize=None, strict=False):
-    """Load the speech part of RAVDESS (audio-only files).
+    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+
+
+load_ravdess.__doc__ = load_docstring(SPEC, """\
+Load the speech part of RAVDESS (audio-only files).
 
     Reads ``<data_home>/ravdess/Actor_XX/*.wav`` (the corpus folder is
     searched recursively; ``.wav`` and ``.flac`` in any case). Nothing is
@@ -116,9 +120,7 @@ def load_ravdess(data_home=None, *, harmonize=None, strict=False):
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``ravdess/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
+$DATA_HOME
     harmonize : None, str or dict, default=None
         ``None`` keeps the canonical labels (``"calm"`` included);
         ``"pretraining"`` applies ``HARMONIZATIONS["pretraining"]`` from
@@ -131,18 +133,11 @@ def load_ravdess(data_home=None, *, harmonize=None, strict=False):
         :class:`~sklearn_ser.exceptions.CorpusError` naming it; if False such
         files are skipped with one warning. Non-audio files are ignored.
 
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
+$RETURNS
         target : ndarray of str
             Emotion: neutral, calm, happiness, sadness, anger, fear,
             disgust, surprise.
-        target_names : ndarray of str
-            Sorted unique labels present.
+$TARGET_NAMES
         speaker : ndarray of str
             Actor id ``"01"`` .. ``"24"``.
         gender : ndarray of str
@@ -159,15 +154,7 @@ def load_ravdess(data_home=None, *, harmonize=None, strict=False):
         sample_rate : int or ndarray of int
             Sample rate from the file headers (48000 in the original
             release); an array per file if they differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/ravdess`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed.
+$DESCR_RAISES
 
     Warns
     -----
@@ -180,7 +167,7 @@ def load_ravdess(data_home=None, *, harmonize=None, strict=False):
     See Also
     --------
     fetch_ravdess : Download RAVDESS speech when it is missing, then load it.
-    load_corpus : Load several corpora concatenated.
+$LOAD_CORPUS
 
     Notes
     -----
@@ -196,8 +183,8 @@ def load_ravdess(data_home=None, *, harmonize=None, strict=False):
     >>> ravdess = load_ravdess(harmonize="pretraining")  # doctest: +SKIP
     >>> len(ravdess.filenames), int((ravdess.target == "neutral").sum())  # doctest: +SKIP
     (1440, 288)
-    """
-    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+    """)
+
 
 
 def fetch_ravdess(data_home=None, *, download_if_missing=True, url=None, sha256=None,

@@ -2,7 +2,7 @@
 
 import re
 
-from ._base import _load_one
+from ._base import _load_one, load_docstring
 from ._fetch import _fetch, fetch_docstring
 from ._spec import CorpusSpec
 
@@ -97,7 +97,11 @@ SPEC = CorpusSpec(
 
 
 def load_savee(data_home=None, *, harmonize=None, strict=False):
-    """Load the audio of Surrey Audio-Visual Expressed Emotion (SAVEE).
+    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+
+
+load_savee.__doc__ = load_docstring(SPEC, """\
+Load the audio of Surrey Audio-Visual Expressed Emotion (SAVEE).
 
     Reads ``<data_home>/savee/`` recursively, in either the flat layout
     ``ALL/DC_a01.wav`` or the original ``AudioData/DC/a01.wav`` (``.wav`` and
@@ -106,9 +110,7 @@ def load_savee(data_home=None, *, harmonize=None, strict=False):
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``savee/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
+$DATA_HOME
     harmonize : None, str or dict, default=None
         ``None`` keeps the canonical labels; ``"pretraining"`` applies
         ``HARMONIZATIONS["pretraining"]`` from :mod:`sklearn_ser._labels`
@@ -122,18 +124,11 @@ def load_savee(data_home=None, *, harmonize=None, strict=False):
         files are skipped with one warning. Non-audio files (``Info.txt``,
         video, hidden files) are ignored.
 
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
+$RETURNS
         target : ndarray of str
             Emotion: anger, disgust, fear, happiness, neutral, sadness,
             surprise.
-        target_names : ndarray of str
-            Sorted unique labels present.
+$TARGET_NAMES
         speaker : ndarray of str
             ``"DC"``, ``"JE"``, ``"JK"`` or ``"KL"``.
         gender : ndarray of str
@@ -145,15 +140,7 @@ def load_savee(data_home=None, *, harmonize=None, strict=False):
         sample_rate : int or ndarray of int
             Sample rate from the file headers; an array per file if they
             differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/savee`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed.
+$DESCR_RAISES
 
     Warns
     -----
@@ -167,7 +154,7 @@ def load_savee(data_home=None, *, harmonize=None, strict=False):
     See Also
     --------
     fetch_savee : Explains how to get SAVEE; downloads from a given ``url=``.
-    load_corpus : Load several corpora concatenated.
+$LOAD_CORPUS
 
     Notes
     -----
@@ -182,8 +169,8 @@ def load_savee(data_home=None, *, harmonize=None, strict=False):
     >>> savee = load_savee()  # doctest: +SKIP
     >>> len(savee.filenames), sorted(set(savee.speaker))  # doctest: +SKIP
     (480, ['DC', 'JE', 'JK', 'KL'])
-    """
-    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+    """)
+
 
 
 def fetch_savee(data_home=None, *, download_if_missing=True, url=None, sha256=None,

@@ -2,7 +2,7 @@
 
 import re
 
-from ._base import _load_one
+from ._base import _load_one, load_docstring
 from ._fetch import _fetch, fetch_docstring
 from ._spec import CorpusSpec
 
@@ -89,7 +89,11 @@ SPEC = CorpusSpec(
 
 
 def load_tess(data_home=None, *, harmonize=None, strict=False):
-    """Load the Toronto Emotional Speech Set (TESS).
+    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+
+
+load_tess.__doc__ = load_docstring(SPEC, """\
+Load the Toronto Emotional Speech Set (TESS).
 
     Reads ``<data_home>/tess/<any folders>/OAF_back_angry.wav`` (searched
     recursively; ``.wav`` and ``.flac`` in any case). TESS has no single
@@ -98,9 +102,7 @@ def load_tess(data_home=None, *, harmonize=None, strict=False):
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder that holds ``tess/``; see :func:`get_data_home`
-        (``SKLEARN_SER_DATA``, else ``~/sklearn_ser_data``).
+$DATA_HOME
     harmonize : None, str or dict, default=None
         ``None`` keeps the canonical labels; ``"pretraining"`` applies
         ``HARMONIZATIONS["pretraining"]`` from :mod:`sklearn_ser._labels`
@@ -113,18 +115,11 @@ def load_tess(data_home=None, *, harmonize=None, strict=False):
         :class:`~sklearn_ser.exceptions.CorpusError` naming it; if False such
         files are skipped with one warning. Non-audio files are ignored.
 
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        One entry per utterance, sorted by path, in the arrays:
-
-        filenames : ndarray of str
-            Absolute paths of the audio files.
+$RETURNS
         target : ndarray of str
             Emotion: anger, disgust, fear, happiness, neutral, sadness,
             surprise.
-        target_names : ndarray of str
-            Sorted unique labels present.
+$TARGET_NAMES
         speaker : ndarray of str
             ``"OAF"`` (older adult female) or ``"YAF"`` (younger adult
             female).
@@ -137,15 +132,7 @@ def load_tess(data_home=None, *, harmonize=None, strict=False):
         sample_rate : int or ndarray of int
             Sample rate from the file headers; an array per file if they
             differ.
-        DESCR : str
-            Provenance, licence, citation, naming scheme and the counts
-            found against the official ones.
-
-    Raises
-    ------
-    CorpusError
-        When ``<data_home>/tess`` does not exist (the message names the
-        path), or with ``strict=True`` when a file is misnamed.
+$DESCR_RAISES
 
     Warns
     -----
@@ -158,7 +145,7 @@ def load_tess(data_home=None, *, harmonize=None, strict=False):
     See Also
     --------
     fetch_tess : Explains how to get TESS; downloads from a given ``url=``.
-    load_corpus : Load several corpora concatenated.
+$LOAD_CORPUS
 
     Notes
     -----
@@ -175,8 +162,8 @@ def load_tess(data_home=None, *, harmonize=None, strict=False):
     >>> tess = load_tess()  # doctest: +SKIP
     >>> len(tess.filenames), sorted(set(tess.speaker))  # doctest: +SKIP
     (2800, ['OAF', 'YAF'])
-    """
-    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+    """)
+
 
 
 def fetch_tess(data_home=None, *, download_if_missing=True, url=None, sha256=None,
