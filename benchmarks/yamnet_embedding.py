@@ -45,21 +45,21 @@ import numpy as np
 import sklearn
 import torch
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.datasets import load_corpus
-from sklearn_ser.features import LogMelImage, YAMNetEmbedding, flatten_images
+from sklearn_ser.features import YAMNetEmbedding
 from sklearn_ser.metrics import unweighted_accuracy, weighted_accuracy
 from sklearn_ser.model_selection import SpeakerKFold
+from sklearn_ser.recipes import get_recipe
 
 
 def _classifier(name):
-    if name == "logmel-logreg":
-        return make_pipeline(FunctionTransformer(flatten_images), StandardScaler(),
-                             LogisticRegression(C=0.01, max_iter=2000))
+    if name == "logmel-logreg":  # the toolkit's recipe, after its front end
+        return get_recipe("logmel-logreg")[1:]
     inner = StratifiedKFold(3, shuffle=True, random_state=0)
     return make_pipeline(StandardScaler(),
                          LogisticRegressionCV(Cs=np.logspace(-4, 0, 5), cv=inner, max_iter=3000))
@@ -67,7 +67,7 @@ def _classifier(name):
 
 def _features(name, filenames, args):
     if name == "logmel-logreg":
-        front = LogMelImage(size=(64, 64), memory=args.cache, n_jobs=args.n_jobs)
+        front = get_recipe("logmel-logreg", memory=args.cache, n_jobs=args.n_jobs)[0]
     else:
         _, layer, pooling = name.split("-", 2)
         front = YAMNetEmbedding(weights=args.weights, weights_home=args.weights_home,
