@@ -103,7 +103,7 @@ SECTIONS = ("logmel", "bovw", "gridsearch", "training", "inference", "precision"
 CANDIDATES = (16, 32, 64, 128, 256)
 
 
-# Every SERNetClassifier takes the amp / channels_last options (once PerformanceMixin's).
+# The bf16 / channels-last rows use the same class with amp / channels_last set.
 FastVACNNClassifier = VACNNClassifier
 
 

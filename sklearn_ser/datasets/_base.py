@@ -380,8 +380,14 @@ def _one_sample_rate(rates):
 # --------------------------------------------------------------------------
 
 
-def _load_one(name, data_home=None, *, harmonize=None, strict=False):
-    spec = _registry()[name]
+def _spec(spec):
+    """A :class:`~._spec.CorpusSpec`, given as such or by registry name."""
+    return _registry()[spec] if isinstance(spec, str) else spec
+
+
+def _load_one(spec, data_home=None, *, harmonize=None, strict=False):
+    """Load the corpus ``spec`` describes (a spec, or a registry name)."""
+    spec = _spec(spec)
     mapping = _resolve_harmonization(harmonize)
     home = get_data_home(data_home)
     root = Path(home) / spec.folder

@@ -100,7 +100,7 @@ SPEC = CorpusSpec(
 
 
 def load_crema_d(data_home=None, *, harmonize=None, strict=False):
-    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+    return _load_one(SPEC, data_home, harmonize=harmonize, strict=strict)
 
 
 load_crema_d.__doc__ = load_docstring(SPEC, """\
@@ -189,7 +189,7 @@ $LOAD_CORPUS
 
 def fetch_crema_d(data_home=None, *, download_if_missing=True, url=None, sha256=None,
                   **load_kwargs):
-    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
+    return _fetch(SPEC, data_home, download_if_missing, url, sha256, load_kwargs)
 
 
 fetch_crema_d.__doc__ = fetch_docstring(

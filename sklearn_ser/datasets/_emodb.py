@@ -101,7 +101,7 @@ SPEC = CorpusSpec(
 
 
 def load_emodb(data_home=None, *, harmonize=None, strict=False):
-    return _load_one(SPEC.name, data_home, harmonize=harmonize, strict=strict)
+    return _load_one(SPEC, data_home, harmonize=harmonize, strict=strict)
 
 
 load_emodb.__doc__ = load_docstring(SPEC, """\
@@ -181,7 +181,7 @@ $LOAD_CORPUS
 
 def fetch_emodb(data_home=None, *, download_if_missing=True, url=None, sha256=None,
                 **load_kwargs):
-    return _fetch(SPEC.name, data_home, download_if_missing, url, sha256, load_kwargs)
+    return _fetch(SPEC, data_home, download_if_missing, url, sha256, load_kwargs)
 
 
 fetch_emodb.__doc__ = fetch_docstring(

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from ..exceptions import ChecksumError, CorpusError
 from ..utils._files import check_digest_format, download_to_temporary
-from ._base import _load_one, _registry, get_data_home
+from ._base import _load_one, _spec, get_data_home
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +134,10 @@ def _download_and_extract(spec, home, url, sha256):
         os.remove(archive)
 
 
-def _fetch(name, data_home, download_if_missing, url, sha256, load_kwargs):
-    spec = _registry()[name]
+def _fetch(spec, data_home, download_if_missing, url, sha256, load_kwargs):
+    """Load the corpus ``spec`` describes, downloading it first when it is missing."""
+    spec = _spec(spec)
+    name = spec.name
     unexpected = sorted(set(load_kwargs) - set(_LOAD_KWARGS))
     if unexpected:
         raise TypeError(
@@ -152,7 +154,7 @@ def _fetch(name, data_home, download_if_missing, url, sha256, load_kwargs):
                 f"or point data_home= or SKLEARN_SER_DATA at the folder holding {spec.folder}/."
             )
         _download_and_extract(spec, home, url, sha256)
-    return _load_one(name, home, **load_kwargs)
+    return _load_one(spec, home, **load_kwargs)
 
 
 def fetch_docstring(spec, *, summary, description, url, official_archive, examples):

@@ -228,13 +228,12 @@ def clone_outputs(out):
 
 
 class PerformanceMixin:
-    """Former home of ``amp`` and ``channels_last``, now parameters of every network estimator.
+    """An empty mixin, kept so that ``class Fast(PerformanceMixin, ViTClassifier)`` still works.
 
     :class:`~sklearn_ser.estimators.SERNetClassifier` itself takes ``amp``,
     ``channels_last``, ``compile``, ``data_on_device`` and ``deterministic``
-    (see :mod:`sklearn_ser.estimators._performance`). The mixin adds nothing;
-    it is kept so that subclasses written as
-    ``class Fast(PerformanceMixin, ViTClassifier)`` keep working.
+    (see :mod:`sklearn_ser.estimators._performance`), so every network
+    estimator has the speed options and the mixin has nothing to add.
 
     Examples
     --------

@@ -121,9 +121,9 @@ def mel_filters(sr, n_fft, n_mels, fmin=0.0, fmax=None, *, htk=False, norm="slan
                 formula="librosa", dtype=np.float32, sparse=False):
     """The mel filter bank of one setting, built once per process.
 
-    ``librosa.feature.melspectrogram`` rebuilds the bank on every call (about a
-    third of the time of one EmoDB image); here every front end reads it from
-    one cache keyed by all the arguments.
+    ``librosa.feature.melspectrogram`` rebuilds the bank on every call, a large
+    share of the cost of one short utterance; here every front end reads it
+    from one cache keyed by all the arguments.
 
     Parameters
     ----------
@@ -186,8 +186,8 @@ def remember_filters(filters):
 
     A front end builds its filters in the calling process and hands them to
     its workers with each item; a worker process then never imports librosa's
-    signal stack (scipy.signal and numba: 0.3 CPU-seconds of a fresh worker's
-    1.5 s start-up). Accepts the ``dict`` returned by :func:`filters_snapshot`.
+    signal stack (scipy.signal and numba, a good part of a fresh worker's
+    start-up). Accepts the ``dict`` returned by :func:`filters_snapshot`.
     """
     for key, value in filters.items():
         _FILTERS.setdefault(key, value)

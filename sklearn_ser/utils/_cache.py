@@ -13,9 +13,9 @@ arrays of any shape) or one row of a *pack* (:meth:`FeatureCache.put_many`):
 one ``.npy`` file stacking many same-shape arrays, and a ``.keys`` text file
 naming their keys, row by row. A batch of images is then two files instead of
 one per item: creating files, not writing bytes, is what a cache of many small
-entries pays for (0.06 to 0.49 s for 535 files on the 2-core test VM, varying
-from folder to folder and minute to minute), and on a network file system
-each creation is a round trip.
+entries pays for (the cost of creating a file varies widely from folder to
+folder and minute to minute; see the benchmarks page), and on a network file
+system each creation is a round trip.
 
 The input digest is computed from the *content* of a file (not its path or
 modification time), so a renamed or copied corpus still hits the cache, and a
@@ -168,10 +168,9 @@ def _write_npy(fh, array):
     """Write the bytes ``np.save(fh, array, allow_pickle=False)`` writes.
 
     A C-contiguous array goes out as its cached header, then its buffer in
-    ``os.write`` calls on the file descriptor, past the buffered file object:
-    thread workers writing cache entries then share the work (535 EmoDB images
-    on two threads, medians of 15 on the 2-core test VM: 0.09 s against 0.13 s
-    through ``np.save`` or a buffered write). Anything else (not C-contiguous,
+    ``os.write`` calls on the file descriptor, past the buffered file object,
+    which releases the GIL, so that thread workers writing cache entries share
+    the work instead of queueing on it. Anything else (not C-contiguous,
     objects, a header too large for format 1.0) goes through ``np.save``.
     """
     if array.flags.c_contiguous and not array.dtype.hasobject:
