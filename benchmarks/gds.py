@@ -114,7 +114,7 @@ def _parse_args(argv):
     p.add_argument("--backbones", default="vggish,yamnet",
                    help="'vggish,yamnet' (the paper's fusion) or 'yamnet' (YAMNet-only head)")
     p.add_argument("--front-end", choices=("method-b", "yamnet"), default="method-b",
-                   help="segments: method B's (window 1200, hop 480) or YAMNet's own")
+                   help="segments: Kim & Kwak 2024's (window 1200, hop 480) or YAMNet's own")
     p.add_argument("--conditions", default="none,gds", help="none and/or gds")
     p.add_argument("--frozen-yamnet-head", action="store_true",
                    help="pretrained YAMNet frozen: precomputed segment features + linear head")

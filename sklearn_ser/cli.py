@@ -27,8 +27,10 @@ Models (``--model``), the recipes of :mod:`sklearn_ser.recipes`:
 
 ``vacnn-bovw``
     ``LogMelImage`` -> ``BOVWEncoder(output="dict")`` ->
-    :class:`~sklearn_ser.estimators.VACNNBOVWClassifier` (Seo & Kim 2020;
-    fine-tuned from ``--pretrained FILE`` when given, else from scratch);
+    :class:`~sklearn_ser.estimators.VACNNBOVWClassifier` (Seo & Kim 2020),
+    fine-tuned from the network pretrained on TESS + RAVDESS that ships with
+    the package (``--pretrained vacnn-tess-ravdess``, at its 128x128 images),
+    from ``--pretrained FILE``, or from scratch with ``--pretrained none``;
 ``vacnn``
     ``LogMelImage`` -> :class:`~sklearn_ser.estimators.VACNNClassifier`;
 ``logmel-logreg``
@@ -76,6 +78,8 @@ PROG = "sklearn-ser"
 
 #: The models the command line builds (``--model``): the recipes of :mod:`sklearn_ser.recipes`.
 MODELS = tuple(list_recipes())
+#: The shipped network ``--model vacnn-bovw`` fine-tunes from unless told otherwise.
+DEFAULT_PRETRAINED = "vacnn-tess-ravdess"
 
 
 def _models_text():
@@ -84,6 +88,9 @@ def _models_text():
         recipe = recipe_info(name)
         text = recipe.summary + (f" ({recipe.citation})" if recipe.citation else "")
         lines.append(f"  {name:<14} {text}")
+        if name == "vacnn-bovw":
+            lines.append(f"  {'':<14} fine-tuned from the shipped {DEFAULT_PRETRAINED} unless "
+                         "--pretrained says otherwise")
     return "\n".join(lines)
 
 
@@ -191,13 +198,16 @@ def _model_options(parser):
     group.add_argument("--model", default="vacnn-bovw", choices=MODELS, metavar="MODEL",
                        help="what to train: " + ", ".join(MODELS)
                             + " (see 'sklearn-ser --help')")
-    group.add_argument("--pretrained", default=None, metavar="FILE",
-                       help="pretrained VACNN weights (from 'sklearn-ser pretrain') to "
-                            "fine-tune from; --model vacnn-bovw only")
+    group.add_argument("--pretrained", default=None, metavar="NAME|FILE",
+                       help="pretrained VACNN to fine-tune from: a network shipped with the "
+                            f"package ({', '.join(_shipped_vacnn())}), a file from "
+                            "'sklearn-ser pretrain', or 'none' to train from scratch; "
+                            f"--model vacnn-bovw only (default: {DEFAULT_PRETRAINED})")
     group.add_argument("--image-size", type=_positive_int, default=None, metavar="N",
-                       help="side of the square log-mel images (default: 224 for vacnn "
-                            "and vacnn-bovw, 128 for vit-distilled, 64 for logmel-logreg; "
-                            "late-fusion and crnn take no images)")
+                       help="side of the square log-mel images (default: 224 for vacnn, "
+                            "the pretrained network's own size for vacnn-bovw, 128 for "
+                            "vit-distilled, 64 for logmel-logreg; late-fusion and crnn take "
+                            "no images)")
     group.add_argument("--n-words", type=_positive_int, default=128, metavar="N",
                        help="BOVW vocabulary size (vacnn-bovw)")
     group.add_argument("--epochs", type=_positive_int, default=30, metavar="N",
@@ -406,15 +416,28 @@ def _load_data(args):
     return bunch
 
 
+def _shipped_vacnn():
+    from .models import list_pretrained_vacnn
+
+    return list_pretrained_vacnn()
+
+
 def _check_model_args(args):
+    if args.pretrained is None and args.model == "vacnn-bovw":
+        args.pretrained = DEFAULT_PRETRAINED
+    if args.pretrained is not None and args.pretrained.lower() == "none":
+        args.pretrained = None
     if args.pretrained is not None:
         if args.model != "vacnn-bovw":
             raise CommandLineError(
                 f"--pretrained applies to --model vacnn-bovw only, not {args.model}")
-        if not os.path.isfile(args.pretrained):
+        if args.pretrained in _shipped_vacnn():
+            _check_shipped_image_size(args)
+        elif not os.path.isfile(args.pretrained):
             raise CommandLineError(
-                f"--pretrained {args.pretrained}: no such file (create it with "
-                "'sklearn-ser pretrain --out FILE')")
+                f"--pretrained {args.pretrained}: no such file and no shipped network of that "
+                f"name ({', '.join(_shipped_vacnn())}); create a file with "
+                "'sklearn-ser pretrain --out FILE', or pass 'none' to train from scratch")
     vacnn_only = [flag for flag, given in (("--augment", args.augment),
                                            ("--lr-step", args.lr_step is not None)) if given]
     if vacnn_only and args.model not in ("vacnn", "vacnn-bovw"):
@@ -435,16 +458,42 @@ def _check_model_args(args):
         args.image_size = default_size
 
 
-def _warn_pretraining_leak(pretrained, corpus):
-    """Warn when the pretrained network has seen the evaluated corpus."""
+def _check_shipped_image_size(args):
+    """Image size of a shipped network: its own by default, a warning when told otherwise."""
+    from .models import pretrained_vacnn_card
+
+    side = pretrained_vacnn_card(args.pretrained)["image_size"][0]
+    if args.image_size is None:
+        args.image_size = side
+    elif args.image_size != side:
+        warnings.warn(
+            f"--pretrained {args.pretrained} was pretrained on {side}x{side} images; "
+            f"--image-size {args.image_size} gives it images of another scale. Omit "
+            "--image-size to use the network's own size.", UserWarning, stacklevel=2)
+
+
+def _pretraining_corpora(pretrained):
+    """The corpora a pretrained network saw, from its model card or ``FILE.json`` record."""
+    if pretrained in _shipped_vacnn():
+        from .models import pretrained_vacnn_card
+
+        return "+".join(pretrained_vacnn_card(pretrained)["corpora"])
     meta_path = Path(str(pretrained) + ".json")
     if not meta_path.is_file():
-        return
+        return None
     try:
         meta = json.loads(meta_path.read_text())
     except (OSError, json.JSONDecodeError):
+        return None
+    return str(meta.get("corpora", ""))
+
+
+def _warn_pretraining_leak(pretrained, corpus):
+    """Warn when the pretrained network has seen the evaluated corpus."""
+    corpora = _pretraining_corpora(pretrained)
+    if corpora is None:
         return
-    seen = set(str(meta.get("corpora", "")).lower().replace("-", "_").split("+"))
+    seen = set(corpora.lower().replace("-", "_").split("+"))
     overlap = sorted(seen & set(corpus.lower().replace("-", "_").split("+")))
     if overlap:
         warnings.warn(

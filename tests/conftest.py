@@ -106,6 +106,14 @@ def ravdess_home(data_home):
     return data_home
 
 
+@pytest.fixture(scope="session")
+def tess_home(data_home):
+    """Root holding ``tess/``; skips the test when TESS is not present."""
+    if not (data_home / "tess").is_dir():
+        pytest.skip(f"TESS not found under {data_home}; set SKLEARN_SER_DATA")
+    return data_home
+
+
 @pytest.fixture
 def make_wav(tmp_path):
     """Write a synthetic tone (or given samples) to a wav file and return its path."""

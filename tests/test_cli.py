@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,8 @@ def test_top_level_help_lists_commands_and_models(capsys):
     ([], "the following arguments are required: COMMAND"),
     (["evaluate", "--model", "vacnn", "--pretrained", "x.pt"],
      "--pretrained applies to --model vacnn-bovw only"),
+    (["evaluate", "--model", "vacnn-bovw", "--pretrained", "vacnn-imagenet"],
+     "no such file and no shipped network of that name (vacnn-tess-ravdess"),
     (["evaluate", "--model", "crnn", "--augment"],
      "--augment applies to --model vacnn and vacnn-bovw only, not crnn"),
     (["fit", "--model", "logmel-logreg", "--augment", "--lr-step", "5", "--out", "m"],
@@ -75,6 +78,45 @@ def test_training_recipe_options_reach_the_vacnn_estimators(model):
     params = _model_steps(args)[-1].get_params()  # the paper's recipe by default
     assert (params["lr"], params["lr_step_size"], params["module__augment"]) == (1e-3, 10, None)
     assert params["refit_full"] is False
+
+
+def test_vacnn_bovw_fine_tunes_the_shipped_network_by_default():
+    from sklearn_ser.cli import DEFAULT_PRETRAINED, _check_model_args, _model_steps
+    from sklearn_ser.models import pretrained_vacnn_card
+
+    args = build_parser().parse_args(["evaluate", "--model", "vacnn-bovw"])
+    _check_model_args(args)
+    assert args.pretrained == DEFAULT_PRETRAINED == "vacnn-tess-ravdess"
+    # the network's own image size unless told otherwise
+    assert args.image_size == pretrained_vacnn_card(DEFAULT_PRETRAINED)["image_size"][0]
+    assert _model_steps(args)[-1].get_params()["pretrained"] == "vacnn-tess-ravdess"
+
+    args = build_parser().parse_args(["evaluate", "--model", "vacnn-bovw", "--pretrained",
+                                      "none"])
+    _check_model_args(args)
+    assert args.pretrained is None and args.image_size == 224
+    assert _model_steps(args)[-1].get_params()["pretrained"] is None
+
+    args = build_parser().parse_args(["evaluate", "--model", "vacnn-bovw", "--pretrained",
+                                      "vacnn-tess-ravdess", "--image-size", "64"])
+    with pytest.warns(UserWarning, match="Omit --image-size"):
+        _check_model_args(args)
+    assert args.image_size == 64
+
+    # other models keep no pretrained network
+    args = build_parser().parse_args(["evaluate", "--model", "vacnn"])
+    _check_model_args(args)
+    assert args.pretrained is None
+
+
+def test_shipped_network_warns_when_its_pretraining_corpora_are_evaluated():
+    from sklearn_ser.cli import _warn_pretraining_leak
+
+    with pytest.warns(UserWarning, match="was pretrained on ravdess"):
+        _warn_pretraining_leak("vacnn-tess-ravdess", "ravdess")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_pretraining_leak("vacnn-tess-ravdess", "emodb")
 
 
 @pytest.mark.parametrize("model", ["vacnn", "vacnn-bovw", "crnn", "late-fusion"])

@@ -18,6 +18,7 @@ from .._labels import CANONICAL_EMOTIONS, HARMONIZATIONS
 from ..audio import ITEM_ERRORS, load_audio
 from ..exceptions import CorpusError, FailedItem, FailedItemsWarning, PartialCorpusWarning
 from ..utils._warnings import warn_from_caller
+from ._manifests import missing_release_files
 from ._spec import SKIP
 
 __all__ = [
@@ -285,9 +286,11 @@ def _check_counts(spec, root, counts, records):
     ]
     n_found = sum(counts.values())
     if fewer:
+        missing = missing_release_files(spec.name, [Path(path).stem for path, _ in records])
+        named = f"; missing: {_name_list(missing)}" if missing else ""
         _warn(
             f"{spec.title} under {root} is incomplete: found {n_found} of the "
-            f"{spec.n_official} official files (found/expected: {', '.join(fewer)}). "
+            f"{spec.n_official} official files (found/expected: {', '.join(fewer)}{named}). "
             f"Results are not comparable with published ones; get a complete copy (see "
             f"fetch_{spec.name}()) for those.",
             PartialCorpusWarning,

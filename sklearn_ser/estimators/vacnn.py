@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ..models import VACNN, VACNNBOVW, freeze_until
+from ..models.vacnn_pretrained import SHIPPED_VACNN, load_pretrained_vacnn
 from ._base import SERNetClassifier
 
 __all__ = ["VACNNClassifier", "VACNNBOVWClassifier", "load_encoder_state"]
@@ -85,6 +86,10 @@ def load_encoder_state(pretrained):
     Parameters
     ----------
     pretrained : str, os.PathLike, dict, torch.nn.Module or fitted estimator
+        - the name of a network shipped with the package
+          (``"vacnn-tess-ravdess"``; see
+          :func:`~sklearn_ser.models.list_pretrained_vacnn`), loaded after its
+          pinned SHA-256 is checked;
         - a parameter file written by ``VACNNClassifier.save_params(f_params=...)``
           or :func:`~sklearn_ser.pretraining.pretrain_vacnn` (loaded with
           ``torch.load(..., weights_only=True)``: no pickled code runs);
@@ -101,12 +106,14 @@ def load_encoder_state(pretrained):
     source = pretrained
     if hasattr(source, "estimator") and not hasattr(source, "module_"):
         source = source.estimator  # sklearn.frozen.FrozenEstimator
-    if isinstance(source, (str, os.PathLike)):
+    if isinstance(source, str) and source in SHIPPED_VACNN:
+        state = load_pretrained_vacnn(source)
+    elif isinstance(source, (str, os.PathLike)):
         if not os.path.exists(source):
             raise FileNotFoundError(
-                f"Pretrained parameter file '{os.fspath(source)}' does not exist; create it "
-                "with VACNNClassifier.save_params(f_params=...) or `python -m "
-                "sklearn_ser.pretraining`."
+                f"Pretrained parameter file '{os.fspath(source)}' does not exist and is not the "
+                f"name of a shipped network ({', '.join(sorted(SHIPPED_VACNN))}); create it "
+                "with VACNNClassifier.save_params(f_params=...) or `sklearn-ser pretrain`."
             )
         state = torch.load(source, map_location="cpu", weights_only=True)
     elif isinstance(source, torch.nn.Module):
@@ -151,6 +158,9 @@ class VACNNBOVWClassifier(SERNetClassifier):
         ``n_classes`` and ``n_words`` are taken from the data unless set.
     pretrained : None, str, dict, torch.nn.Module or fitted VACNNClassifier, default=None
         Where the encoder weights come from; see :func:`load_encoder_state`.
+        ``"vacnn-tess-ravdess"`` names a VACNN pretrained on TESS + RAVDESS at
+        128x128 that ships with the package (model card:
+        :func:`~sklearn_ser.models.pretrained_vacnn_card`).
         Weights are re-copied at every ``fit`` (each cross-validation fold
         starts from the pretrained network). Its architecture (attention type,
         widths) must match ``module``'s.
@@ -213,6 +223,16 @@ class VACNNBOVWClassifier(SERNetClassifier):
         self.frozen_parameters_ = []
         if self.pretrained is None:
             return self
+        shipped = SHIPPED_VACNN.get(self.pretrained) if isinstance(self.pretrained, str) else None
+        attention = getattr(self, "module__attention", "va")
+        if shipped is not None and shipped.attention != attention:
+            twin = [s.name for s in SHIPPED_VACNN.values() if s.attention == attention]
+            raise ValueError(
+                f"pretrained={self.pretrained!r} is a network with {shipped.attention!r} "
+                f"attention but module__attention={attention!r}; set "
+                f"module__attention={shipped.attention!r}"
+                + (f" or pretrained={twin[0]!r}." if twin else ".")
+            )
         state = load_encoder_state(self.pretrained)
         try:
             self.module_.encoder.load_state_dict(state)

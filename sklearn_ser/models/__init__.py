@@ -40,6 +40,7 @@ from .vacnn import (
     VACNNEncoder,
     freeze_until,
 )
+from .vacnn_pretrained import list_pretrained_vacnn, load_pretrained_vacnn, pretrained_vacnn_card
 from .vggish import VGGish, VGGishBlock
 from .vit import (
     ConvStem,
@@ -74,12 +75,15 @@ __all__ = [
     "FeatureMapDistiller",
     "fetch_weights",
     "freeze_until",
+    "list_pretrained_vacnn",
+    "load_pretrained_vacnn",
     "load_state_into",
     "load_vggish_weights",
     "load_yamnet_weights",
     "MaskedBatchNorm2d",
     "MaskedConvBlock",
     "MultiHeadSelfAttention",
+    "pretrained_vacnn_card",
     "resolve_distill_pairs",
     "SoftmaxCenterLoss",
     "SpatialAttention",
