@@ -41,7 +41,6 @@ _JUNK_DIRS = ("__MACOSX",)
 _N_NAMES_SHOWN = 5
 
 
-
 def get_data_home(data_home=None):
     """Return the folder that holds the corpora.
 

@@ -172,7 +172,6 @@ $LOAD_CORPUS
     """)
 
 
-
 def fetch_savee(data_home=None, *, download_if_missing=True, url=None, sha256=None,
                 **load_kwargs):
     return _fetch(SPEC, data_home, download_if_missing, url, sha256, load_kwargs)

@@ -165,7 +165,6 @@ $LOAD_CORPUS
     """)
 
 
-
 def fetch_tess(data_home=None, *, download_if_missing=True, url=None, sha256=None,
                **load_kwargs):
     return _fetch(SPEC, data_home, download_if_missing, url, sha256, load_kwargs)
